@@ -1,0 +1,1 @@
+"""Adapters to the outside world (ECS, Kubernetes), each behind a small Protocol."""

@@ -1,0 +1,154 @@
+"""The `ecs-scheduler` command: run the operator, print the CRD, preview a schedule."""
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import yaml
+
+from ecs_scheduler import __version__
+from ecs_scheduler.core.errors import SpecError
+from ecs_scheduler.core.validation import validate_spec
+from ecs_scheduler.model.config import OperatorConfig
+from ecs_scheduler.model.crd import custom_resource_definition
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"ECS_SCHEDULER_{name}", default)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecs-scheduler", description=__doc__)
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the operator")
+    run.add_argument(
+        "--cluster", default=_env("CLUSTER", "default"), help="default ECS cluster [ECS_SCHEDULER_CLUSTER]"
+    )
+    run.add_argument(
+        "--region", default=_env("REGION", os.environ.get("AWS_REGION")), help="default AWS region"
+    )
+    run.add_argument(
+        "--namespace",
+        action="append",
+        default=[n for n in (_env("NAMESPACES") or "").split(",") if n],
+        help="namespace to watch (repeatable; all when omitted) [ECS_SCHEDULER_NAMESPACES, comma-separated]",
+    )
+    run.add_argument(
+        "--aws-endpoint-url", default=_env("AWS_ENDPOINT_URL"), help="AWS endpoint (for emulators)"
+    )
+    run.add_argument("--aws-concurrency", type=int, default=int(_env("AWS_CONCURRENCY", "16") or 16))
+    run.add_argument(
+        "--started-by", default=_env("STARTED_BY", "ecs-scheduler"), help="RunTask startedBy marker"
+    )
+    run.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"))
+    run.add_argument("--log-json", action="store_true", default=_env("LOG_FORMAT") == "json")
+    run.add_argument(
+        "--liveness",
+        default=_env("LIVENESS"),
+        help="kopf liveness endpoint, e.g. http://0.0.0.0:8080/healthz",
+    )
+
+    commands.add_parser("crd", help="print the CustomResourceDefinition generated from the model")
+
+    preview = commands.add_parser("next", help="print the next fire instants of a schedule")
+    preview.add_argument("schedule")
+    preview.add_argument("--syntax", choices=["Cron", "EcsScheduler"], default="Cron")
+    preview.add_argument("--tz", default="UTC")
+    preview.add_argument("-n", type=int, default=5)
+    preview.add_argument("--identity", default="default/preview", help="namespace/name that seeds H and ?")
+    return parser
+
+
+def crd_yaml() -> str:
+    return yaml.safe_dump(custom_resource_definition(), sort_keys=False, width=100)
+
+
+def _next(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    spec = {
+        "taskDefinition": "preview",
+        "schedule": args.schedule,
+        "scheduleSyntax": args.syntax,
+        "timeZone": args.tz,
+    }
+    try:
+        job = validate_spec(spec, identity=args.identity, now=now)
+    except SpecError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"# resolved: {job.schedule.resolved()}")
+    instant = now
+    for _ in range(args.n):
+        nxt = job.schedule.next_after(instant)
+        if nxt is None:
+            break
+        print(nxt.isoformat())
+        instant = nxt
+    return 0
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(
+            {
+                "time": self.formatTime(record),
+                "level": record.levelname,
+                "logger": record.name,
+                "message": record.getMessage(),
+            }
+        )
+
+
+def _run(args: argparse.Namespace) -> int:
+    import kopf
+
+    import ecs_scheduler.handlers.watch  # noqa: F401  (registers the handlers)
+
+    handler = logging.StreamHandler()
+    if args.log_json:
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=args.log_level.upper(), handlers=[handler], force=True)
+    config = OperatorConfig(
+        default_cluster=args.cluster,
+        default_region=args.region,
+        namespaces=tuple(args.namespace),
+        aws_endpoint_url=args.aws_endpoint_url,
+        aws_concurrency=args.aws_concurrency,
+        started_by=args.started_by,
+        log_level=args.log_level,
+        log_json=args.log_json,
+        liveness_endpoint=args.liveness,
+    )
+    asyncio.run(
+        kopf.operator(
+            standalone=True,
+            clusterwide=not config.namespaces,
+            namespaces=list(config.namespaces),
+            liveness_endpoint=config.liveness_endpoint,
+            memo=kopf.Memo(config=config),
+        )
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "crd":
+        sys.stdout.write(crd_yaml())
+        return 0
+    if args.command == "next":
+        return _next(args)
+    return _run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Pure builders of ECS RunTask requests for one fire of a job."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ecs_scheduler.model import names
+from ecs_scheduler.model.launch import RunTaskCall
+from ecs_scheduler.model.spec import MAX_TASKS_PER_FIRE, Overrides, ScheduledEcsJobSpec
+
+MAX_TASKS_PER_CALL = 10
+"""RunTask starts at most 10 tasks per call."""
+
+MAX_OVERRIDES_CHARS = 8192
+"""ECS limit on the JSON text of a task's overrides, formatting included."""
+
+MAX_CLIENT_TOKEN_CHARS = 64
+
+
+@dataclass(frozen=True)
+class JobIdentity:
+    """Who a fire belongs to."""
+
+    namespace: str
+    name: str
+    uid: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+def split_counts(total: int, per_call: int = MAX_TASKS_PER_CALL) -> list[int]:
+    """23 -> [10, 10, 3]: the task count of each RunTask call, capped at 50 tasks in all."""
+    total = min(total, MAX_TASKS_PER_FIRE)
+    return [min(per_call, total - start) for start in range(0, total, per_call)]
+
+
+def client_token(uid: str, instant: datetime, call_index: int) -> str:
+    """Deterministic idempotency token: the same job, instant and call always give the same one."""
+    material = f"{uid}|{instant.astimezone(UTC).isoformat()}|{call_index}"
+    token = "es-" + hashlib.sha256(material.encode()).hexdigest()[:48]
+    assert len(token) <= MAX_CLIENT_TOKEN_CHARS
+    return token
+
+
+def ecs_overrides(overrides: Overrides) -> dict[str, Any]:
+    """The `overrides` member of RunTask, in ECS's own shape."""
+    result: dict[str, Any] = {}
+    containers = []
+    for container in overrides.container_overrides:
+        entry: dict[str, Any] = {"name": container.name}
+        if container.environment:
+            entry["environment"] = [{"name": k, "value": v} for k, v in container.environment.items()]
+        if container.command is not None:
+            entry["command"] = list(container.command)
+        if container.cpu is not None:
+            entry["cpu"] = container.cpu
+        if container.memory is not None:
+            entry["memory"] = container.memory
+        containers.append(entry)
+    if containers:
+        result["containerOverrides"] = containers
+    for key, value in (
+        ("cpu", overrides.cpu),
+        ("memory", overrides.memory),
+        ("taskRoleArn", overrides.task_role_arn),
+        ("executionRoleArn", overrides.execution_role_arn),
+    ):
+        if value is not None:
+            result[key] = value
+    return result
+
+
+def overrides_size(overrides: Overrides) -> int:
+    """Characters ECS counts against its 8,192 overrides limit."""
+    return len(json.dumps(ecs_overrides(overrides), separators=(",", ":")))
+
+
+def _tags(spec: ScheduledEcsJobSpec, job: JobIdentity, instant: datetime) -> list[dict[str, str]]:
+    tags = {k: v for k, v in spec.tags.items()}
+    tags[names.JOB_TAG] = job.key
+    tags[names.SCHEDULED_AT_TAG] = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return [{"key": k, "value": v} for k, v in tags.items()]
+
+
+def _base_request(spec: ScheduledEcsJobSpec, *, cluster: str, started_by: str) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "cluster": cluster,
+        "taskDefinition": spec.task_definition,
+        "startedBy": started_by,
+    }
+    if spec.overrides is not None:
+        request["overrides"] = ecs_overrides(spec.overrides)
+    if spec.launch_type is not None:
+        request["launchType"] = spec.launch_type
+    if spec.capacity_provider_strategy is not None:
+        request["capacityProviderStrategy"] = [
+            item.model_dump(by_alias=True, exclude_none=True) for item in spec.capacity_provider_strategy
+        ]
+    for key, model_list in (
+        ("placementConstraints", spec.placement_constraints),
+        ("placementStrategy", spec.placement_strategy),
+    ):
+        if model_list is not None:
+            request[key] = [item.model_dump(by_alias=True, exclude_none=True) for item in model_list]
+    if spec.network_configuration is not None:
+        request["networkConfiguration"] = spec.network_configuration.model_dump(
+            by_alias=True, exclude_none=True
+        )
+    for key, value in (
+        ("platformVersion", spec.platform_version),
+        ("propagateTags", spec.propagate_tags),
+        ("enableECSManagedTags", spec.enable_ecs_managed_tags),
+        ("enableExecuteCommand", spec.enable_execute_command),
+        ("group", spec.group),
+    ):
+        if value is not None:
+            request[key] = value
+    return request
+
+
+def run_task_calls(
+    spec: ScheduledEcsJobSpec,
+    *,
+    job: JobIdentity,
+    instant: datetime,
+    task_count: int,
+    default_cluster: str,
+    default_region: str | None,
+    started_by: str,
+) -> list[RunTaskCall]:
+    """The RunTask calls that start `task_count` tasks for the fire at `instant`."""
+    base = _base_request(spec, cluster=spec.cluster or default_cluster, started_by=started_by)
+    base["tags"] = _tags(spec, job, instant)
+    region = spec.region or default_region
+    return [
+        RunTaskCall(region, {**base, "count": count, "clientToken": client_token(job.uid, instant, index)})
+        for index, count in enumerate(split_counts(task_count))
+    ]

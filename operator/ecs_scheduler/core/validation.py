@@ -1,0 +1,59 @@
+"""Turn a resource's raw spec into a job the scheduler can run, or an error naming the field.
+
+This is the one validation path: the operator, `ecs-scheduler next` and the tests all use it.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from ecs_scheduler.core.errors import SpecError
+from ecs_scheduler.core.plan import MAX_OVERRIDES_CHARS, overrides_size
+from ecs_scheduler.core.schedule import Schedule, build_schedule
+from ecs_scheduler.model.spec import ScheduledEcsJobSpec
+
+
+@dataclass(frozen=True)
+class ValidJob:
+    """A spec that passed every check, with its schedule built."""
+
+    spec: ScheduledEcsJobSpec
+    schedule: Schedule
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    path = "spec"
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _first_error(error: ValidationError) -> SpecError:
+    detail = error.errors(include_url=False)[0]
+    message = str(detail["msg"]).removeprefix("Value error, ")
+    return SpecError(_field_path(tuple(detail["loc"])), message)
+
+
+def validate_spec(raw: Any, *, identity: str, now: datetime) -> ValidJob:
+    """Validate a raw spec mapping. Raises SpecError naming the first bad field."""
+    if not isinstance(raw, dict):
+        raise SpecError("spec", "must be an object")
+    try:
+        spec = ScheduledEcsJobSpec.model_validate(raw)
+    except ValidationError as error:
+        raise _first_error(error) from None
+    if spec.overrides is not None:
+        size = overrides_size(spec.overrides)
+        if size > MAX_OVERRIDES_CHARS:
+            raise SpecError(
+                "spec.overrides",
+                f"is {size} characters as ECS counts them; the limit is {MAX_OVERRIDES_CHARS}",
+            )
+    schedule = build_schedule(spec, identity=identity)
+    # A calendar that matches no date (30 February) would sit silently forever; say so.
+    window_open = spec.schedule_start is None and (spec.schedule_end is None or spec.schedule_end > now)
+    if window_open and not spec.schedule.startswith("at(") and schedule.next_after(now) is None:
+        raise SpecError("spec.schedule", "never fires (no matching date within 10 years)")
+    return ValidJob(spec, schedule)

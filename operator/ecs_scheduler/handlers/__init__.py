@@ -1,0 +1,1 @@
+"""kopf handlers: thin, no logic. Importing `ecs_scheduler.handlers.watch` registers them."""

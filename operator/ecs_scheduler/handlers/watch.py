@@ -1,0 +1,39 @@
+"""kopf handlers: feed every ScheduledEcsJob watch event to the one scheduler.
+
+Low-level `on.event` handlers are used on purpose: they keep no progress annotations and add
+no finalizers, so the operator writes nothing but `.status` and Events (no GitOps drift).
+"""
+
+import asyncio
+from typing import Any
+
+import kopf
+
+from ecs_scheduler.model import names
+from ecs_scheduler.model.config import OperatorConfig
+from ecs_scheduler.runtime.wiring import build_scheduler
+
+
+@kopf.on.startup()
+async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    config: OperatorConfig = memo.config
+    settings.posting.enabled = False  # our own Events say what happened; kopf's would repeat logs
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.networking.request_timeout = 30
+    memo.scheduler = build_scheduler(config)
+    memo.loop_task = asyncio.create_task(memo.scheduler.run(), name="scheduler")
+
+
+@kopf.on.event(names.GROUP, names.VERSION, names.PLURAL)
+async def job_event(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    if event.get("type") == "DELETED":
+        memo.scheduler.forget(body.metadata.namespace, body.metadata.name)
+    else:
+        memo.scheduler.observe(body)
+
+
+@kopf.on.cleanup()
+async def stop(memo: kopf.Memo, **_: Any) -> None:
+    memo.loop_task.cancel()
+    await memo.scheduler.close()

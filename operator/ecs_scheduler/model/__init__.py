@@ -1,0 +1,1 @@
+"""The API contract: the ScheduledEcsJob resource, its status and the operator's settings."""

@@ -1,0 +1,21 @@
+"""The operator's own settings, from flags and environment variables."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class OperatorConfig:
+    """Everything the operator needs to know that is not in a ScheduledEcsJob."""
+
+    default_cluster: str = "default"
+    default_region: str | None = None
+    namespaces: tuple[str, ...] = ()
+    aws_endpoint_url: str | None = None
+    aws_concurrency: int = 16
+    aws_max_attempts: int = 5
+    kube_concurrency: int = 8
+    started_by: str = "ecs-scheduler"
+    log_level: str = "INFO"
+    log_json: bool = False
+    liveness_endpoint: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,123 @@
+"""Generate the CustomResourceDefinition from the pydantic models.
+
+Kubernetes wants a *structural* OpenAPI v3 schema: no `$ref`, a `type` on every node and no
+`anyOf` with null. Pydantic's JSON schema is converted node by node; optional fields are
+simply left out of `required`, so users never have to write `null`.
+"""
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from ecs_scheduler.model import names
+from ecs_scheduler.model.spec import SPEC_CEL_RULES, ScheduledEcsJobSpec
+from ecs_scheduler.model.status import ScheduledEcsJobStatus
+
+JsonSchema = dict[str, Any]
+
+_KEPT_KEYWORDS = (
+    "type", "description", "enum", "format", "minimum", "maximum", "minLength", "maxLength",
+    "minItems", "maxItems", "pattern",
+)  # fmt: skip
+
+
+def _structural(node: JsonSchema, defs: dict[str, JsonSchema]) -> JsonSchema:
+    description = node.get("description")
+    if "$ref" in node:
+        node = defs[node["$ref"].rsplit("/", 1)[-1]]
+    if "anyOf" in node:
+        variants = [v for v in node["anyOf"] if v.get("type") != "null"]
+        if len(variants) != 1:
+            raise ValueError(f"cannot express a union in a structural schema: {node}")
+        node = {**node, **variants[0]}
+        node.pop("anyOf")
+        if "$ref" in node:
+            node = defs[node["$ref"].rsplit("/", 1)[-1]]
+    out: JsonSchema = {k: node[k] for k in _KEPT_KEYWORDS if k in node}
+    if description is not None:
+        out["description"] = description
+    if "const" in node:
+        out["enum"] = [node["const"]]
+    if "enum" in out and "type" not in out:
+        out["type"] = "string"
+    if out.get("type") == "object" or "properties" in node:
+        out["type"] = "object"
+        if "properties" in node:
+            out["properties"] = {k: _structural(v, defs) for k, v in node["properties"].items()}
+            if node.get("required"):
+                out["required"] = list(node["required"])
+        elif isinstance(node.get("additionalProperties"), dict):
+            out["additionalProperties"] = _structural(node["additionalProperties"], defs)
+    if out.get("type") == "array":
+        out["items"] = _structural(node["items"], defs)
+    if "type" not in out:
+        raise ValueError(f"schema node without a type: {node}")
+    return out
+
+
+def openapi_schema(model: type[BaseModel]) -> JsonSchema:
+    """The structural OpenAPI v3 schema of a model, as a CRD embeds it."""
+    raw = model.model_json_schema(by_alias=True, mode="validation")
+    schema = _structural(raw, raw.get("$defs", {}))
+    schema.pop("title", None)
+    return schema
+
+
+def _ready_column(name: str, json_path: str, col_type: str = "string", priority: int = 0) -> JsonSchema:
+    column: JsonSchema = {"name": name, "type": col_type, "jsonPath": json_path}
+    if priority:
+        column["priority"] = priority
+    return column
+
+
+def custom_resource_definition() -> JsonSchema:
+    """The full CRD manifest for ScheduledEcsJob."""
+    spec_schema = openapi_schema(ScheduledEcsJobSpec)
+    spec_schema["x-kubernetes-validations"] = [dict(rule) for rule in SPEC_CEL_RULES]
+    status_schema = openapi_schema(ScheduledEcsJobStatus)
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": names.CRD_NAME},
+        "spec": {
+            "group": names.GROUP,
+            "scope": "Namespaced",
+            "names": {
+                "kind": names.KIND,
+                "plural": names.PLURAL,
+                "singular": names.SINGULAR,
+                "shortNames": list(names.SHORT_NAMES),
+                "categories": list(names.CATEGORIES),
+            },
+            "versions": [
+                {
+                    "name": names.VERSION,
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": [
+                        _ready_column("Schedule", ".spec.schedule"),
+                        _ready_column("Suspended", ".spec.suspended", "boolean"),
+                        _ready_column("Last Run", ".status.lastRun", "date"),
+                        _ready_column("Next Run", ".status.estimatedNextRun", "date"),
+                        _ready_column("Ready", '.status.conditions[?(@.type=="Ready")].status'),
+                        _ready_column("Age", ".metadata.creationTimestamp", "date"),
+                    ],
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "description": "Runs an AWS ECS task on a schedule.",
+                            "required": ["spec"],
+                            "properties": {
+                                "apiVersion": {"type": "string", "description": "API version."},
+                                "kind": {"type": "string", "description": "Kind of the object."},
+                                "metadata": {"type": "object"},
+                                "spec": spec_schema,
+                                "status": status_schema,
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }

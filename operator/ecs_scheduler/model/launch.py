@@ -1,0 +1,38 @@
+"""What crosses the boundary between the core and the ECS adapter."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunTaskCall:
+    """One ECS RunTask call: its region and its request body, exactly as the API takes it."""
+
+    region: str | None
+    request: dict[str, Any]
+
+    @property
+    def count(self) -> int:
+        return int(self.request["count"])
+
+    @property
+    def client_token(self) -> str:
+        return str(self.request["clientToken"])
+
+
+@dataclass(frozen=True)
+class LaunchFailure:
+    """Why ECS did not start a task: a `failures[]` entry or an API error."""
+
+    reason: str
+    detail: str = ""
+    arn: str | None = None
+
+
+@dataclass(frozen=True)
+class RunTaskOutcome:
+    """What one RunTask call gave: the tasks it started and the failures it reported."""
+
+    task_arns: tuple[str, ...] = ()
+    task_statuses: tuple[str, ...] = ()
+    failures: tuple[LaunchFailure, ...] = field(default_factory=tuple)

@@ -1,0 +1,13 @@
+"""Names that are part of the public contract of the ScheduledEcsJob API."""
+
+GROUP = "ecs-scheduler.dev"
+VERSION = "v1alpha1"
+KIND = "ScheduledEcsJob"
+PLURAL = "scheduledecsjobs"
+SINGULAR = "scheduledecsjob"
+SHORT_NAMES = ("sej",)
+CATEGORIES = ("ecs-scheduler",)
+CRD_NAME = f"{PLURAL}.{GROUP}"
+
+JOB_TAG = f"{GROUP}/job"
+SCHEDULED_AT_TAG = f"{GROUP}/scheduled-at"

@@ -1,0 +1,218 @@
+"""The spec of a ScheduledEcsJob: the single source of truth for the CRD schema.
+
+Every field carries a description because the CRD is generated from this module and
+`kubectl explain scheduledecsjob.spec` is how users learn the API.
+"""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from ecs_scheduler.model.base import ApiModel
+
+MAX_TASKS_PER_FIRE = 50
+"""The hard cap on tasks started by one fire, inherited from the classic ECS Scheduler."""
+
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+
+class ContainerOverride(ApiModel):
+    """Changes to one container of the task definition for the tasks this job starts."""
+
+    name: NonEmpty = Field(description="Name of the container in the task definition.")
+    environment: dict[str, str] = Field(
+        default_factory=dict, description="Environment variables to set or replace in the container."
+    )
+    command: list[str] | None = Field(default=None, description="Command that replaces the image's command.")
+    cpu: int | None = Field(default=None, ge=0, description="CPU units reserved for the container.")
+    memory: int | None = Field(default=None, ge=0, description="Hard memory limit of the container, in MiB.")
+
+
+class Overrides(ApiModel):
+    """ECS task overrides applied to every task this job starts."""
+
+    container_overrides: list[ContainerOverride] = Field(
+        default_factory=list, description="Per-container overrides."
+    )
+    cpu: NonEmpty | None = Field(default=None, description="Task-level CPU (for example '256' or '1 vCPU').")
+    memory: NonEmpty | None = Field(
+        default=None, description="Task-level memory (for example '512' or '1 GB')."
+    )
+    task_role_arn: NonEmpty | None = Field(
+        default=None, description="IAM role the task's containers assume instead of the task definition's."
+    )
+    execution_role_arn: NonEmpty | None = Field(
+        default=None, description="IAM role ECS uses to pull images and write logs for the task."
+    )
+
+
+class CapacityProviderStrategyItem(ApiModel):
+    """One capacity provider and its share of the tasks."""
+
+    capacity_provider: NonEmpty = Field(
+        description="Name of the capacity provider (for example FARGATE_SPOT)."
+    )
+    weight: int | None = Field(default=None, ge=0, le=1000, description="Relative share of tasks.")
+    base: int | None = Field(
+        default=None, ge=0, le=100000, description="Tasks placed here before weights apply."
+    )
+
+
+class AwsVpcConfiguration(ApiModel):
+    """Subnets and security groups for tasks that use the awsvpc network mode."""
+
+    subnets: list[NonEmpty] = Field(min_length=1, max_length=16, description="Subnet IDs for the task's ENI.")
+    security_groups: list[NonEmpty] = Field(
+        default_factory=list, max_length=5, description="Security group IDs for the task's ENI."
+    )
+    assign_public_ip: Literal["ENABLED", "DISABLED"] | None = Field(
+        default=None, description="Whether the task's ENI gets a public IP address."
+    )
+
+
+class NetworkConfiguration(ApiModel):
+    """Network settings of the task, as in ECS RunTask."""
+
+    awsvpc_configuration: AwsVpcConfiguration = Field(description="The awsvpc settings.")
+
+
+class PlacementConstraint(ApiModel):
+    """A rule that limits which container instances can run the task (EC2 only)."""
+
+    type: Literal["distinctInstance", "memberOf"] = Field(description="Kind of constraint.")
+    expression: str | None = Field(
+        default=None, description="Cluster query language expression, for memberOf constraints."
+    )
+
+
+class PlacementStrategy(ApiModel):
+    """How ECS spreads or packs the tasks across container instances (EC2 only)."""
+
+    type: Literal["random", "spread", "binpack"] = Field(description="Kind of strategy.")
+    field: str | None = Field(
+        default=None, description="Field the strategy applies to (for example 'memory')."
+    )
+
+
+ScheduleSyntax = Literal["Cron", "EcsScheduler"]
+LaunchType = Literal["EC2", "FARGATE", "EXTERNAL"]
+
+
+class ScheduledEcsJobSpec(ApiModel):
+    """What to run on ECS, and when."""
+
+    task_definition: NonEmpty = Field(
+        description="Task definition to run: family, family:revision or full ARN.",
+        max_length=2048,
+    )
+    cluster: NonEmpty | None = Field(
+        default=None, description="ECS cluster name or ARN. Defaults to the operator's configured cluster."
+    )
+    region: NonEmpty | None = Field(
+        default=None, description="AWS region of the cluster. Defaults to the operator's configured region."
+    )
+    schedule: NonEmpty = Field(
+        description=(
+            "When to run. With scheduleSyntax Cron: a 5-field cron expression (minute hour day-of-month "
+            "month day-of-week; ranges, steps, lists, names and H for a stable per-job value), a macro "
+            "(@yearly @monthly @weekly @daily @hourly), '@every <duration>', 'rate(<n> minutes|hours|days)' "
+            "or 'at(<RFC3339 instant>)' for a single run. With scheduleSyntax EcsScheduler: the classic "
+            "'second minute hour day_of_week week day month year' with APScheduler semantics."
+        ),
+        max_length=256,
+    )
+    schedule_syntax: ScheduleSyntax = Field(
+        default="Cron", description="How to read schedule: Cron (default) or EcsScheduler (classic syntax)."
+    )
+    time_zone: NonEmpty = Field(
+        default="UTC", description="IANA time zone the schedule is evaluated in (for example Europe/Paris)."
+    )
+    schedule_start: datetime | None = Field(
+        default=None, description="No run is scheduled before this instant (RFC 3339)."
+    )
+    schedule_end: datetime | None = Field(
+        default=None, description="No run is scheduled after this instant (RFC 3339)."
+    )
+    suspended: bool = Field(
+        default=False, description="When true, no run starts until it is set back to false."
+    )
+    task_count: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_TASKS_PER_FIRE,
+        description="Tasks started by each run (the minimum per fire).",
+    )
+    max_count: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_TASKS_PER_FIRE,
+        description="Most tasks one run may start (at most 50, at least taskCount). Defaults to 50.",
+    )
+    overrides: Overrides | None = Field(default=None, description="ECS overrides for every task started.")
+    launch_type: LaunchType | None = Field(
+        default=None,
+        description="EC2, FARGATE or EXTERNAL. Mutually exclusive with capacityProviderStrategy.",
+    )
+    capacity_provider_strategy: list[CapacityProviderStrategyItem] | None = Field(
+        default=None, max_length=20, description="Capacity providers to run on. Excludes launchType."
+    )
+    network_configuration: NetworkConfiguration | None = Field(
+        default=None, description="Network settings, required by task definitions using awsvpc."
+    )
+    placement_constraints: list[PlacementConstraint] | None = Field(
+        default=None, max_length=10, description="Placement constraints (EC2 only)."
+    )
+    placement_strategy: list[PlacementStrategy] | None = Field(
+        default=None, max_length=5, description="Placement strategies (EC2 only)."
+    )
+    platform_version: NonEmpty | None = Field(
+        default=None, description="Fargate platform version (for example LATEST or 1.4.0)."
+    )
+    propagate_tags: Literal["TASK_DEFINITION", "NONE"] | None = Field(
+        default=None, description="Copy tags from the task definition to the tasks."
+    )
+    enable_ecs_managed_tags: bool | None = Field(
+        default=None, alias="enableECSManagedTags", description="Let ECS add its managed tags to the tasks."
+    )
+    enable_execute_command: bool | None = Field(
+        default=None, description="Allow ECS Exec into the tasks' containers."
+    )
+    group: NonEmpty | None = Field(default=None, description="Task group name shown by ECS.")
+    tags: dict[str, str] = Field(
+        default_factory=dict, description="Tags added to every task, besides the ones naming this job."
+    )
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> "ScheduledEcsJobSpec":
+        if self.launch_type is not None and self.capacity_provider_strategy is not None:
+            raise ValueError("launchType and capacityProviderStrategy are mutually exclusive")
+        if self.max_count is not None and self.max_count < self.task_count:
+            raise ValueError("maxCount must be greater than or equal to taskCount")
+        if (
+            self.schedule_start is not None
+            and self.schedule_end is not None
+            and self.schedule_end <= self.schedule_start
+        ):
+            raise ValueError("scheduleEnd must be after scheduleStart")
+        return self
+
+    @property
+    def effective_max_count(self) -> int:
+        return self.max_count if self.max_count is not None else MAX_TASKS_PER_FIRE
+
+
+# CEL rules the API server checks at apply time; the same rules are enforced above for
+# objects that reached the cluster before the CRD carried them.
+SPEC_CEL_RULES = (
+    {
+        "rule": "!(has(self.launchType) && has(self.capacityProviderStrategy))",
+        "message": "launchType and capacityProviderStrategy are mutually exclusive",
+        "fieldPath": ".capacityProviderStrategy",
+    },
+    {
+        "rule": "!has(self.maxCount) || self.maxCount >= (has(self.taskCount) ? self.taskCount : 1)",
+        "message": "maxCount must be greater than or equal to taskCount",
+        "fieldPath": ".maxCount",
+    },
+)
