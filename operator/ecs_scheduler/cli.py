@@ -117,6 +117,9 @@ def _run(args: argparse.Namespace) -> int:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=args.log_level.upper(), handlers=[handler], force=True)
+    # kopf logs every handled watch event at INFO; with thousands of jobs that drowns our own logs.
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     config = OperatorConfig(
         default_cluster=args.cluster,
         default_region=args.region,

@@ -75,7 +75,13 @@ BUILTINS = [
     Resource("", "v1", "events", "Event", namespaced=True),
     Resource("events.k8s.io", "v1", "events", "Event", namespaced=True),
     Resource("coordination.k8s.io", "v1", "leases", "Lease", namespaced=True),
-    Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced=False),
+    Resource(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        namespaced=False,
+    ),
 ]
 
 
@@ -114,7 +120,9 @@ def prune(value: Any, schema: Obj | None) -> Any:
         return value
     if isinstance(value, dict) and schema.get("type") == "object":
         if "properties" in schema:
-            return {k: prune(v, schema["properties"][k]) for k, v in value.items() if k in schema["properties"]}
+            return {
+                k: prune(v, schema["properties"][k]) for k, v in value.items() if k in schema["properties"]
+            }
         if isinstance(schema.get("additionalProperties"), dict):
             return {k: prune(v, schema["additionalProperties"]) for k, v in value.items()}
         return value
@@ -182,7 +190,9 @@ class Store:
             key=lambda e: list(e.absolute_path),
         )
         if errors:
-            details = "; ".join(f"{'.'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in errors[:5])
+            details = "; ".join(
+                f"{'.'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in errors[:5]
+            )
             name = obj.get("metadata", {}).get("name")
             raise ApiError(422, "Invalid", f'{resource.kind} "{name}" is invalid: {details}')
         return pruned
@@ -238,11 +248,17 @@ class Store:
             raise ApiError(404, "NotFound", f'{resource.plural}.{resource.group} "{name}" not found')
         return obj
 
-    def update(self, resource: Resource, namespace: str | None, name: str, new: Obj, subresource: str | None) -> Obj:
+    def update(
+        self, resource: Resource, namespace: str | None, name: str, new: Obj, subresource: str | None
+    ) -> Obj:
         old = self.get(resource, namespace, name)
         wanted_rv = new.get("metadata", {}).get("resourceVersion")
         if wanted_rv and wanted_rv != old["metadata"]["resourceVersion"]:
-            raise ApiError(409, "Conflict", "the object has been modified; please apply your changes to the latest version")
+            raise ApiError(
+                409,
+                "Conflict",
+                "the object has been modified; please apply your changes to the latest version",
+            )
         if subresource == "status":
             obj = copy.deepcopy(old)
             if "status" in new:
@@ -292,7 +308,9 @@ class Store:
                 marked = copy.deepcopy(obj)
                 marked["metadata"]["deletionTimestamp"] = now_iso()
                 marked["metadata"]["resourceVersion"] = self._next_revision()
-                self.objects[(resource.group, resource.version, resource.plural)][(namespace or "", name)] = marked
+                self.objects[(resource.group, resource.version, resource.plural)][(namespace or "", name)] = (
+                    marked
+                )
                 self._emit(resource, "MODIFIED", marked)
                 return marked
             return obj
@@ -300,7 +318,9 @@ class Store:
 
     def _remove(self, resource: Resource, obj: Obj) -> Obj:
         meta = obj["metadata"]
-        del self.objects[(resource.group, resource.version, resource.plural)][(meta.get("namespace", ""), meta["name"])]
+        del self.objects[(resource.group, resource.version, resource.plural)][
+            (meta.get("namespace", ""), meta["name"])
+        ]
         gone = copy.deepcopy(obj)
         gone["metadata"]["resourceVersion"] = self._next_revision()
         self._emit(resource, "DELETED", gone)
@@ -338,7 +358,11 @@ class ApiServer:
         plural, name, sub = rest[0], rest[1] if len(rest) > 1 else None, rest[2] if len(rest) > 2 else None
         resource = self.store.resources.get((group, version, plural))
         if resource is None:
-            raise ApiError(404, "NotFound", f"the server could not find the requested resource ({group}/{version}/{plural})")
+            raise ApiError(
+                404,
+                "NotFound",
+                f"the server could not find the requested resource ({group}/{version}/{plural})",
+            )
         return Route(resource, namespace, name, sub)
 
     def _record(self, verb: str, route: Route) -> None:
@@ -358,7 +382,9 @@ class ApiServer:
         if not parts:
             return web.json_response({"paths": ["/api", "/apis", "/version"]})
         if parts == ["version"]:
-            return web.json_response({"major": "1", "minor": "32", "gitVersion": "v1.32.0-ecs-scheduler-test"})
+            return web.json_response(
+                {"major": "1", "minor": "32", "gitVersion": "v1.32.0-ecs-scheduler-test"}
+            )
         if parts == ["healthz"] or parts == ["readyz"]:
             return web.Response(text="ok")
         if parts == ["api"]:
@@ -387,11 +413,15 @@ class ApiServer:
             raise ApiError(405, "MethodNotAllowed", f"{method} on a collection")
         if method == "PUT":
             self._record("update", route)
-            return web.json_response(self.store.update(route.resource, route.namespace, route.name, body, route.subresource))
+            return web.json_response(
+                self.store.update(route.resource, route.namespace, route.name, body, route.subresource)
+            )
         if method == "PATCH":
             self._record("patch", route)
             return web.json_response(
-                self.store.patch(route.resource, route.namespace, route.name, request.content_type, body, route.subresource)
+                self.store.patch(
+                    route.resource, route.namespace, route.name, request.content_type, body, route.subresource
+                )
             )
         if method == "DELETE":
             self._record("delete", route)

@@ -1,0 +1,175 @@
+"""RunTask requests are built by pure functions and compared by equality."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ecs_scheduler.core.plan import JobIdentity, client_token, overrides_size, run_task_calls, split_counts
+from ecs_scheduler.model.spec import Overrides, ScheduledEcsJobSpec
+
+JOB = JobIdentity("team-a", "nightly", "0b7d6a38-5a2c-4a3e-9d36-2b1b4bfb9a11")
+INSTANT = datetime(2026, 11, 22, 5, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("total", "expected"),
+    [(1, [1]), (10, [10]), (11, [10, 1]), (23, [10, 10, 3]), (50, [10] * 5), (60, [10] * 5), (0, [])],
+)
+def test_split_counts(total: int, expected: list[int]) -> None:
+    assert split_counts(total) == expected
+
+
+def test_client_token_is_deterministic_and_distinct() -> None:
+    token = client_token(JOB.uid, INSTANT, 0)
+    assert token == client_token(JOB.uid, INSTANT, 0)
+    assert len(token) <= 64
+    assert token != client_token(JOB.uid, INSTANT, 1)
+    assert token != client_token(JOB.uid, datetime(2026, 11, 22, 5, 0, 1, tzinfo=UTC), 0)
+    assert token != client_token("another-uid", INSTANT, 0)
+
+
+def test_minimal_request() -> None:
+    spec = ScheduledEcsJobSpec.model_validate({"taskDefinition": "sleeper-task", "schedule": "@hourly"})
+    calls = run_task_calls(
+        spec, job=JOB, instant=INSTANT, task_count=1, default_cluster="main", default_region="eu-west-1",
+        started_by="ecs-scheduler",
+    )  # fmt: skip
+    assert [c.region for c in calls] == ["eu-west-1"]
+    assert calls[0].request == {
+        "cluster": "main",
+        "taskDefinition": "sleeper-task",
+        "startedBy": "ecs-scheduler",
+        "tags": [
+            {"key": "ecs-scheduler.dev/job", "value": "team-a/nightly"},
+            {"key": "ecs-scheduler.dev/scheduled-at", "value": "2026-11-22T05:00:00Z"},
+        ],
+        "count": 1,
+        "clientToken": client_token(JOB.uid, INSTANT, 0),
+    }
+
+
+def test_full_request() -> None:
+    spec = ScheduledEcsJobSpec.model_validate(
+        {
+            "taskDefinition": "arn:aws:ecs:eu-west-1:123456789012:task-definition/report:7",
+            "schedule": "@daily",
+            "cluster": "batch",
+            "region": "us-east-2",
+            "launchType": "FARGATE",
+            "platformVersion": "1.4.0",
+            "networkConfiguration": {
+                "awsvpcConfiguration": {
+                    "subnets": ["subnet-1"],
+                    "securityGroups": ["sg-1"],
+                    "assignPublicIp": "DISABLED",
+                }
+            },
+            "overrides": {
+                "containerOverrides": [
+                    {"name": "app", "environment": {"MODE": "full"}, "command": ["run"], "memory": 512}
+                ],
+                "taskRoleArn": "arn:aws:iam::123456789012:role/report",
+                "cpu": "512",
+            },
+            "propagateTags": "TASK_DEFINITION",
+            "enableECSManagedTags": True,
+            "enableExecuteCommand": False,
+            "group": "reports",
+            "tags": {"team": "data"},
+        }
+    )
+    (call,) = run_task_calls(
+        spec, job=JOB, instant=INSTANT, task_count=2, default_cluster="main", default_region="eu-west-1",
+        started_by="scheduler-x",
+    )  # fmt: skip
+    assert call.region == "us-east-2"
+    assert call.request == {
+        "cluster": "batch",
+        "taskDefinition": "arn:aws:ecs:eu-west-1:123456789012:task-definition/report:7",
+        "startedBy": "scheduler-x",
+        "overrides": {
+            "containerOverrides": [
+                {
+                    "name": "app",
+                    "environment": [{"name": "MODE", "value": "full"}],
+                    "command": ["run"],
+                    "memory": 512,
+                }
+            ],
+            "cpu": "512",
+            "taskRoleArn": "arn:aws:iam::123456789012:role/report",
+        },
+        "launchType": "FARGATE",
+        "networkConfiguration": {
+            "awsvpcConfiguration": {
+                "subnets": ["subnet-1"],
+                "securityGroups": ["sg-1"],
+                "assignPublicIp": "DISABLED",
+            }
+        },
+        "platformVersion": "1.4.0",
+        "propagateTags": "TASK_DEFINITION",
+        "enableECSManagedTags": True,
+        "enableExecuteCommand": False,
+        "group": "reports",
+        "tags": [
+            {"key": "team", "value": "data"},
+            {"key": "ecs-scheduler.dev/job", "value": "team-a/nightly"},
+            {"key": "ecs-scheduler.dev/scheduled-at", "value": "2026-11-22T05:00:00Z"},
+        ],
+        "count": 2,
+        "clientToken": client_token(JOB.uid, INSTANT, 0),
+    }
+
+
+def test_capacity_providers_and_placement() -> None:
+    spec = ScheduledEcsJobSpec.model_validate(
+        {
+            "taskDefinition": "t",
+            "schedule": "@daily",
+            "capacityProviderStrategy": [
+                {"capacityProvider": "FARGATE_SPOT", "weight": 3},
+                {"capacityProvider": "FARGATE", "base": 1},
+            ],
+            "placementConstraints": [
+                {"type": "memberOf", "expression": "attribute:ecs.instance-type =~ t3.*"}
+            ],
+            "placementStrategy": [{"type": "spread", "field": "attribute:ecs.availability-zone"}],
+        }
+    )
+    (call,) = run_task_calls(
+        spec, job=JOB, instant=INSTANT, task_count=1, default_cluster="c", default_region=None, started_by="s"
+    )
+    assert call.request["capacityProviderStrategy"] == [
+        {"capacityProvider": "FARGATE_SPOT", "weight": 3},
+        {"capacityProvider": "FARGATE", "base": 1},
+    ]
+    assert call.request["placementConstraints"] == [
+        {"type": "memberOf", "expression": "attribute:ecs.instance-type =~ t3.*"}
+    ]
+    assert call.request["placementStrategy"] == [
+        {"type": "spread", "field": "attribute:ecs.availability-zone"}
+    ]
+    assert "launchType" not in call.request
+
+
+def test_twenty_three_tasks_make_three_calls_with_their_own_tokens() -> None:
+    spec = ScheduledEcsJobSpec.model_validate({"taskDefinition": "t", "schedule": "@daily", "taskCount": 23})
+    calls = run_task_calls(
+        spec,
+        job=JOB,
+        instant=INSTANT,
+        task_count=23,
+        default_cluster="c",
+        default_region=None,
+        started_by="s",
+    )
+    assert [c.count for c in calls] == [10, 10, 3]
+    assert [c.client_token for c in calls] == [client_token(JOB.uid, INSTANT, i) for i in range(3)]
+
+
+def test_overrides_size_counts_json_characters() -> None:
+    overrides = Overrides.model_validate({"containerOverrides": [{"name": "c", "environment": {"K": "v"}}]})
+    assert overrides_size(overrides) == len(
+        '{"containerOverrides":[{"name":"c","environment":[{"name":"K","value":"v"}]}]}'
+    )
