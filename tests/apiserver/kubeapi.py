@@ -536,7 +536,7 @@ async def serve(port: int, ready_file: Path | None, record: Path | None) -> None
     await site.start()
     actual = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     if ready_file:
-        ready_file.write_text(str(actual))
+        ready_file.write_text(str(actual))  # noqa: ASYNC240  (once, at start-up)
     print(f"serving on http://127.0.0.1:{actual}", flush=True)
     await asyncio.Event().wait()
 

@@ -1,5 +1,6 @@
 """Table tests of the Cron syntax: fields, macros, H, intervals, at(), windows and DST."""
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -91,10 +92,7 @@ def test_no_double_fire_at_fall_back_over_a_whole_day() -> None:
     start = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
     instants = fires("*/10 * * * *", tz="America/New_York", start=start, n=200)
     assert len(instants) == len(set(instants))
-    steps = {
-        datetime.fromisoformat(b) - datetime.fromisoformat(a)
-        for a, b in zip(instants, instants[1:], strict=False)
-    }
+    steps = {datetime.fromisoformat(b) - datetime.fromisoformat(a) for a, b in itertools.pairwise(instants)}
     assert steps == {timedelta(minutes=10)}
 
 
