@@ -1,0 +1,56 @@
+"""Session-wide real processes: moto server, a recording AWS proxy, an API server, the operator."""
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.awsproxy import AwsProxy
+from tests.e2e.harness import KubeCluster, MotoServer, Operator
+
+_namespaces = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="session")
+def moto(workdir: Path) -> Iterator[MotoServer]:
+    server = MotoServer(workdir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def ecs_setup(moto: MotoServer) -> dict[str, str]:
+    return moto.prepare_ecs()
+
+
+@pytest.fixture(scope="session")
+def aws(moto: MotoServer) -> Iterator[AwsProxy]:
+    proxy = AwsProxy(moto.url).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def kube(workdir: Path) -> Iterator[KubeCluster]:
+    cluster = KubeCluster(workdir, record=True)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def operator(workdir: Path, kube: KubeCluster, aws: AwsProxy, ecs_setup: dict[str, str]) -> Iterator[Operator]:
+    running = Operator(workdir, kube, aws.url)
+    yield running
+    running.stop()
+    assert "Traceback" not in running.process.log(), running.process.log()[-5000:]
+
+
+@pytest.fixture
+def namespace(kube: KubeCluster, operator: Operator) -> str:
+    return kube.create_namespace(f"e2e-{next(_namespaces)}")

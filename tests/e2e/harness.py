@@ -1,0 +1,334 @@
+"""Real processes for end-to-end runs: moto server, an API server, the operator.
+
+Used by the e2e tests and by `make demo`. The API server is a real kube-apiserver + etcd when
+KUBEBUILDER_ASSETS (or /usr/local/kubebuilder/bin) holds them, the envtest convention;
+otherwise the project's own test API server (tests/apiserver/kubeapi.py).
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+import kubernetes
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CRD_FILE = ROOT / "crds" / "scheduledecsjobs.ecs-scheduler.dev.yaml"
+GROUP, VERSION, PLURAL = "ecs-scheduler.dev", "v1alpha1", "scheduledecsjobs"
+REGION = "us-east-1"
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(check: Callable[[], T], *, timeout: float, interval: float = 0.1, what: str = "condition") -> T:
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+        except Exception as error:  # the thing may not exist yet
+            last_error = error
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+
+
+class Process:
+    """A child process with its output in a log file, stopped with SIGTERM (or SIGKILL)."""
+
+    def __init__(self, name: str, args: list[str], *, env: dict[str, str] | None = None, workdir: Path) -> None:
+        self.name = name
+        self.log_path = workdir / f"{name}.log"
+        self._log = self.log_path.open("ab")
+        self.popen = subprocess.Popen(
+            args, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=ROOT,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(timeout)
+        self._log.close()
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+
+def _http_ok(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
+        return bool(response.status < 500)
+
+
+# -- AWS ---------------------------------------------------------------------------------
+
+
+class MotoServer:
+    """moto in server mode on 127.0.0.1, with an ECS cluster ready to run tasks."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._clients: dict[str, Any] = {}
+        self.process = Process(
+            "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)], workdir=workdir
+        )
+        wait_for(lambda: _http_ok(f"{self.url}/moto-api/"), timeout=30, what="moto server")
+
+    def client(self, service: str) -> Any:
+        """One client per service, closed with the server (its pooled sockets would leak)."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(
+                service, endpoint_url=self.url, region_name=REGION,
+                aws_access_key_id="testing", aws_secret_access_key="testing",
+            )  # fmt: skip
+        return self._clients[service]
+
+    def prepare_ecs(self, cluster: str = "default") -> dict[str, Any]:
+        """A cluster with container instances, task definitions and an awsvpc network."""
+        ecs, ec2 = self.client("ecs"), self.client("ec2")
+        ecs.create_cluster(clusterName=cluster)
+        image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        for _ in range(2):
+            instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large")["Instances"][0]
+            document = {
+                "instanceId": instance["InstanceId"], "region": REGION, "imageId": image, "instanceType": "m5.large",
+                "availabilityZone": instance["Placement"]["AvailabilityZone"], "accountId": "123456789012",
+                "privateIp": instance.get("PrivateIpAddress", "10.0.0.10"),
+            }  # fmt: skip
+            ecs.register_container_instance(cluster=cluster, instanceIdentityDocument=json.dumps(document))
+        # Tiny reservations: moto tracks instance capacity and tasks stay RUNNING in it.
+        for family, container in (("sleeper-task", "sleeper"), ("env-task", "app"), ("consumer-task", "consumer")):
+            ecs.register_task_definition(
+                family=family,
+                containerDefinitions=[{"name": container, "image": "busybox", "memory": 4, "cpu": 0, "essential": True}],
+            )
+        ecs.register_task_definition(
+            family="fargate-task", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=[{"name": "app", "image": "busybox", "cpu": 256, "memory": 512, "essential": True}],
+        )  # fmt: skip
+        vpc = ec2.create_vpc(CidrBlock="10.10.0.0/16")["Vpc"]["VpcId"]
+        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.10.1.0/24")["Subnet"]["SubnetId"]
+        group = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)["GroupId"]
+        return {"cluster": cluster, "subnet": subnet, "security_group": group}
+
+    def stop(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self.process.stop()
+
+
+# -- Kubernetes --------------------------------------------------------------------------
+
+
+def envtest_assets() -> Path | None:
+    """The directory with kube-apiserver and etcd, if this machine has them."""
+    for candidate in (os.environ.get("KUBEBUILDER_ASSETS"), "/usr/local/kubebuilder/bin"):
+        if candidate and (Path(candidate) / "kube-apiserver").exists() and (Path(candidate) / "etcd").exists():
+            return Path(candidate)
+    return None
+
+
+def _kubeconfig(path: Path, server: str, token: str, insecure: bool) -> None:
+    cluster: dict[str, Any] = {"server": server}
+    if insecure:
+        cluster["insecure-skip-tls-verify"] = True
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1", "kind": "Config", "current-context": "e2e",
+                "clusters": [{"name": "e2e", "cluster": cluster}],
+                "users": [{"name": "e2e", "user": {"token": token}}],
+                "contexts": [{"name": "e2e", "context": {"cluster": "e2e", "user": "e2e"}}],
+            }
+        )
+    )  # fmt: skip
+
+
+class KubeCluster:
+    """An API server with the CRD installed, and clients for it."""
+
+    def __init__(self, workdir: Path, *, record: bool = False) -> None:
+        self.workdir = workdir
+        self.kubeconfig = workdir / "kubeconfig"
+        self.record_path: Path | None = workdir / "api-requests.jsonl" if record else None
+        self.processes: list[Process] = []
+        assets = envtest_assets()
+        self.kind = "kube-apiserver" if assets else "test-apiserver"
+        if assets:
+            self._start_envtest(assets)
+        else:
+            self._start_test_server()
+        configuration = kubernetes.client.Configuration()
+        kubernetes.config.load_kube_config(str(self.kubeconfig), client_configuration=configuration)
+        self.api_client = kubernetes.client.ApiClient(configuration)
+        self.custom = kubernetes.client.CustomObjectsApi(self.api_client)
+        self.core = kubernetes.client.CoreV1Api(self.api_client)
+        self.extensions = kubernetes.client.ApiextensionsV1Api(self.api_client)
+        self.install_crd()
+
+    def _start_test_server(self) -> None:
+        ready = self.workdir / "apiserver.port"
+        args = [sys.executable, str(ROOT / "tests" / "apiserver" / "kubeapi.py"), "--port", "0", "--ready-file", str(ready)]
+        if self.record_path:
+            args += ["--record", str(self.record_path)]
+        self.processes.append(Process("apiserver", args, workdir=self.workdir))
+        port = wait_for(lambda: ready.exists() and ready.read_text(), timeout=30, what="test API server")
+        self.url = f"http://127.0.0.1:{port}"
+        _kubeconfig(self.kubeconfig, self.url, "e2e", insecure=False)
+
+    def _start_envtest(self, assets: Path) -> None:
+        etcd_port, etcd_peer, api_port = free_port(), free_port(), free_port()
+        data = Path(tempfile.mkdtemp(prefix="etcd-", dir=self.workdir))
+        self.processes.append(
+            Process(
+                "etcd",
+                [str(assets / "etcd"), "--data-dir", str(data), "--listen-client-urls", f"http://127.0.0.1:{etcd_port}",
+                 "--advertise-client-urls", f"http://127.0.0.1:{etcd_port}",
+                 "--listen-peer-urls", f"http://127.0.0.1:{etcd_peer}", "--unsafe-no-fsync"],
+                workdir=self.workdir,
+            )
+        )  # fmt: skip
+        certs = self.workdir / "certs"
+        certs.mkdir(exist_ok=True)
+        key = certs / "sa.key"
+        subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+        tokens = certs / "tokens.csv"
+        tokens.write_text('e2e,e2e-admin,1,"system:masters"\n')
+        self.processes.append(
+            Process(
+                "kube-apiserver",
+                [str(assets / "kube-apiserver"), f"--etcd-servers=http://127.0.0.1:{etcd_port}",
+                 f"--secure-port={api_port}", "--bind-address=127.0.0.1", f"--cert-dir={certs}",
+                 f"--token-auth-file={tokens}", "--authorization-mode=RBAC",
+                 f"--service-account-key-file={key}", f"--service-account-signing-key-file={key}",
+                 "--service-account-issuer=https://127.0.0.1", "--service-cluster-ip-range=10.0.0.0/24",
+                 "--disable-admission-plugins=ServiceAccount", "--allow-privileged=true"],
+                workdir=self.workdir,
+            )
+        )  # fmt: skip
+        self.url = f"https://127.0.0.1:{api_port}"
+        _kubeconfig(self.kubeconfig, self.url, "e2e", insecure=True)
+        wait_for(lambda: self._healthy(), timeout=60, what="kube-apiserver")
+
+    def _healthy(self) -> bool:
+        configuration = kubernetes.client.Configuration()
+        kubernetes.config.load_kube_config(str(self.kubeconfig), client_configuration=configuration)
+        with kubernetes.client.ApiClient(configuration) as client:
+            kubernetes.client.CoreV1Api(client).list_namespace()
+        return True
+
+    def install_crd(self) -> None:
+        self.extensions.create_custom_resource_definition(yaml.safe_load(CRD_FILE.read_text()))
+        wait_for(lambda: self.custom.list_cluster_custom_object(GROUP, VERSION, PLURAL) is not None, timeout=30,
+                 what="the CRD to be served")  # fmt: skip
+
+    def create_namespace(self, name: str) -> str:
+        self.core.create_namespace({"metadata": {"name": name}})
+        return name
+
+    # -- ScheduledEcsJob helpers ---------------------------------------------------------
+
+    def apply_job(self, namespace: str, name: str, spec: dict[str, Any], **metadata: Any) -> dict[str, Any]:
+        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "ScheduledEcsJob",
+                "metadata": {"name": name, **metadata}, "spec": spec}  # fmt: skip
+        return dict(self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body))
+
+    def patch_spec(self, namespace: str, name: str, spec: dict[str, Any]) -> None:
+        self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, {"spec": spec})
+
+    def delete_job(self, namespace: str, name: str) -> None:
+        self.custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+
+    def job(self, namespace: str, name: str) -> dict[str, Any]:
+        return dict(self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name))
+
+    def status(self, namespace: str, name: str) -> dict[str, Any]:
+        return dict(self.job(namespace, name).get("status") or {})
+
+    def ready(self, namespace: str, name: str) -> dict[str, Any]:
+        conditions = self.status(namespace, name).get("conditions") or []
+        return next((c for c in conditions if c["type"] == "Ready"), {})
+
+    def events(self, namespace: str, name: str) -> list[Any]:
+        return [e for e in self.core.list_namespaced_event(namespace).items if e.involved_object.name == name]
+
+    def stop(self) -> None:
+        self.api_client.close()
+        for process in reversed(self.processes):
+            process.stop()
+
+
+# -- The operator ------------------------------------------------------------------------
+
+
+class Operator:
+    """`ecs-scheduler run` as a child process."""
+
+    def __init__(self, workdir: Path, kube: KubeCluster, aws_url: str, *args: str, name: str = "operator") -> None:
+        self.liveness_port = free_port()
+        executable = shutil.which("ecs-scheduler", path=str(Path(sys.executable).parent)) or "ecs-scheduler"
+        env = {**AWS_ENV, "KUBECONFIG": str(kube.kubeconfig), "PYTHONUNBUFFERED": "1"}
+        self.process = Process(
+            name,
+            [executable, "run", "--region", REGION, "--aws-endpoint-url", aws_url,
+             "--liveness", f"http://127.0.0.1:{self.liveness_port}/healthz", "--log-level", "DEBUG", *args],
+            env=env, workdir=workdir,
+        )  # fmt: skip
+        wait_for(lambda: self._live(), timeout=60, what=f"{name} liveness")
+
+    def _live(self) -> bool:
+        if not self.process.alive():
+            raise AssertionError(f"operator exited:\n{self.process.log()[-3000:]}")
+        return _http_ok(f"http://127.0.0.1:{self.liveness_port}/healthz")
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def kill(self) -> None:
+        self.process.kill()
+
+
+@contextlib.contextmanager
+def environment(workdir: Path, *, record: bool = False) -> Iterator[tuple[MotoServer, KubeCluster]]:
+    moto = MotoServer(workdir)
+    try:
+        kube = KubeCluster(workdir, record=record)
+        try:
+            yield moto, kube
+        finally:
+            kube.stop()
+    finally:
+        moto.stop()
