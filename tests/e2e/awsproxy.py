@@ -103,7 +103,9 @@ class AwsProxy:
         if token and response.status == 200:
             with self.recorder.lock:
                 self.recorder.tokens.setdefault(token, payload)
-        reply_headers = {k: v for k, v in response.getheaders() if k.lower() not in ("transfer-encoding", "connection")}
+        reply_headers = {
+            k: v for k, v in response.getheaders() if k.lower() not in ("transfer-encoding", "connection")
+        }
         connection.close()
         self._reply(request, response.status, reply_headers, payload)
 

@@ -44,7 +44,9 @@ def kube(workdir: Path) -> Iterator[KubeCluster]:
 
 
 @pytest.fixture(scope="session")
-def operator(workdir: Path, kube: KubeCluster, aws: AwsProxy, ecs_setup: dict[str, str]) -> Iterator[Operator]:
+def operator(
+    workdir: Path, kube: KubeCluster, aws: AwsProxy, ecs_setup: dict[str, str]
+) -> Iterator[Operator]:
     running = Operator(workdir, kube, aws.url)
     yield running
     running.stop()

@@ -50,13 +50,18 @@ def wait_for(check: Callable[[], T], *, timeout: float, interval: float = 0.1, w
         except Exception as error:  # the thing may not exist yet
             last_error = error
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what}"
+        + (f" (last error: {last_error})" if last_error else "")
+    )
 
 
 class Process:
     """A child process with its output in a log file, stopped with SIGTERM (or SIGKILL)."""
 
-    def __init__(self, name: str, args: list[str], *, env: dict[str, str] | None = None, workdir: Path) -> None:
+    def __init__(
+        self, name: str, args: list[str], *, env: dict[str, str] | None = None, workdir: Path
+    ) -> None:
         self.name = name
         self.log_path = workdir / f"{name}.log"
         self._log = self.log_path.open("ab")
@@ -87,7 +92,7 @@ class Process:
 
 
 def _http_ok(url: str) -> bool:
-    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
+    with urllib.request.urlopen(url, timeout=2) as response:
         return bool(response.status < 500)
 
 
@@ -102,7 +107,9 @@ class MotoServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self._clients: dict[str, Any] = {}
         self.process = Process(
-            "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)], workdir=workdir
+            "moto",
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            workdir=workdir,
         )
         wait_for(lambda: _http_ok(f"{self.url}/moto-api/"), timeout=30, what="moto server")
 
@@ -121,7 +128,9 @@ class MotoServer:
         ecs.create_cluster(clusterName=cluster)
         image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
         for _ in range(2):
-            instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large")["Instances"][0]
+            instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large")[
+                "Instances"
+            ][0]
             document = {
                 "instanceId": instance["InstanceId"], "region": REGION, "imageId": image, "instanceType": "m5.large",
                 "availabilityZone": instance["Placement"]["AvailabilityZone"], "accountId": "123456789012",
@@ -129,10 +138,16 @@ class MotoServer:
             }  # fmt: skip
             ecs.register_container_instance(cluster=cluster, instanceIdentityDocument=json.dumps(document))
         # Tiny reservations: moto tracks instance capacity and tasks stay RUNNING in it.
-        for family, container in (("sleeper-task", "sleeper"), ("env-task", "app"), ("consumer-task", "consumer")):
+        for family, container in (
+            ("sleeper-task", "sleeper"),
+            ("env-task", "app"),
+            ("consumer-task", "consumer"),
+        ):
             ecs.register_task_definition(
                 family=family,
-                containerDefinitions=[{"name": container, "image": "busybox", "memory": 4, "cpu": 0, "essential": True}],
+                containerDefinitions=[
+                    {"name": container, "image": "busybox", "memory": 4, "cpu": 0, "essential": True}
+                ],
             )
         ecs.register_task_definition(
             family="fargate-task", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
@@ -156,7 +171,11 @@ class MotoServer:
 def envtest_assets() -> Path | None:
     """The directory with kube-apiserver and etcd, if this machine has them."""
     for candidate in (os.environ.get("KUBEBUILDER_ASSETS"), "/usr/local/kubebuilder/bin"):
-        if candidate and (Path(candidate) / "kube-apiserver").exists() and (Path(candidate) / "etcd").exists():
+        if (
+            candidate
+            and (Path(candidate) / "kube-apiserver").exists()
+            and (Path(candidate) / "etcd").exists()
+        ):
             return Path(candidate)
     return None
 
@@ -201,7 +220,14 @@ class KubeCluster:
 
     def _start_test_server(self) -> None:
         ready = self.workdir / "apiserver.port"
-        args = [sys.executable, str(ROOT / "tests" / "apiserver" / "kubeapi.py"), "--port", "0", "--ready-file", str(ready)]
+        args = [
+            sys.executable,
+            str(ROOT / "tests" / "apiserver" / "kubeapi.py"),
+            "--port",
+            "0",
+            "--ready-file",
+            str(ready),
+        ]
         if self.record_path:
             args += ["--record", str(self.record_path)]
         self.processes.append(Process("apiserver", args, workdir=self.workdir))
@@ -297,7 +323,9 @@ class KubeCluster:
 class Operator:
     """`ecs-scheduler run` as a child process."""
 
-    def __init__(self, workdir: Path, kube: KubeCluster, aws_url: str, *args: str, name: str = "operator") -> None:
+    def __init__(
+        self, workdir: Path, kube: KubeCluster, aws_url: str, *args: str, name: str = "operator"
+    ) -> None:
         self.liveness_port = free_port()
         executable = shutil.which("ecs-scheduler", path=str(Path(sys.executable).parent)) or "ecs-scheduler"
         env = {**AWS_ENV, "KUBECONFIG": str(kube.kubeconfig), "PYTHONUNBUFFERED": "1"}

@@ -35,20 +35,26 @@ def test_job_every_two_seconds_launches_on_time_and_reports_status(
     status = wait_for(lambda: (s := kube.status(namespace, "sleeper")).get("lastRunTasks") and s,
                       timeout=5, what="status with tasks")  # fmt: skip
     assert status["lastRunTasks"][0]["taskArn"].startswith("arn:aws:ecs:us-east-1:")
-    described = moto.client("ecs").describe_tasks(cluster="default", tasks=[status["lastRunTasks"][0]["taskArn"]])
+    described = moto.client("ecs").describe_tasks(
+        cluster="default", tasks=[status["lastRunTasks"][0]["taskArn"]]
+    )
     assert described["tasks"][0]["taskDefinitionArn"].endswith("task-definition/sleeper-task:1")
     assert parse(status["estimatedNextRun"]) > parse(status["lastRun"])
     assert (parse(status["estimatedNextRun"]) - parse(status["lastRun"])).total_seconds() == 2
     assert kube.ready(namespace, "sleeper")["reason"] == "Scheduled"
     assert status["observedGeneration"] == 1
     request = calls[0].body
-    assert request["startedBy"] == "ecs-scheduler" and request["cluster"] == "default" and request["count"] == 1
+    assert (
+        request["startedBy"] == "ecs-scheduler" and request["cluster"] == "default" and request["count"] == 1
+    )
     assert len(request["clientToken"]) <= 64
     assert any(e.reason == "Launched" for e in kube.events(namespace, "sleeper"))
 
 
 def test_twenty_three_tasks_take_three_calls(kube: KubeCluster, aws: AwsProxy, namespace: str) -> None:
-    kube.apply_job(namespace, "wide", {"taskDefinition": "sleeper-task", "schedule": "@every 3s", "taskCount": 23})
+    kube.apply_job(
+        namespace, "wide", {"taskDefinition": "sleeper-task", "schedule": "@every 3s", "taskCount": 23}
+    )
     job = f"{namespace}/wide"
     wait_for(lambda: len(aws.recorder.run_tasks_for(job)) >= 3, timeout=10, what="first fire")
     time.sleep(0.5)
@@ -62,12 +68,16 @@ def test_twenty_three_tasks_take_three_calls(kube: KubeCluster, aws: AwsProxy, n
     kube.delete_job(namespace, "wide")
 
 
-def test_suspend_stops_launches_and_resume_restarts_them(kube: KubeCluster, aws: AwsProxy, namespace: str) -> None:
+def test_suspend_stops_launches_and_resume_restarts_them(
+    kube: KubeCluster, aws: AwsProxy, namespace: str
+) -> None:
     kube.apply_job(namespace, "pausable", {"taskDefinition": "sleeper-task", "schedule": "@every 1s"})
     job = f"{namespace}/pausable"
     wait_for(lambda: len(aws.recorder.run_tasks_for(job)) >= 2, timeout=10, what="fires before suspend")
     kube.patch_spec(namespace, "pausable", {"suspended": True})
-    wait_for(lambda: kube.ready(namespace, "pausable").get("reason") == "Suspended", timeout=5, what="Suspended")
+    wait_for(
+        lambda: kube.ready(namespace, "pausable").get("reason") == "Suspended", timeout=5, what="Suspended"
+    )
     time.sleep(0.5)  # a fire already in flight may still land
     count = len(aws.recorder.run_tasks_for(job))
     time.sleep(3)
@@ -93,7 +103,9 @@ def test_deleting_stops_launches(kube: KubeCluster, aws: AwsProxy, namespace: st
 
 def test_changing_the_schedule_moves_the_next_run(kube: KubeCluster, namespace: str) -> None:
     kube.apply_job(namespace, "mover", {"taskDefinition": "sleeper-task", "schedule": "0 3 * * *"})
-    first = wait_for(lambda: kube.status(namespace, "mover").get("estimatedNextRun"), timeout=10, what="next run")
+    first = wait_for(
+        lambda: kube.status(namespace, "mover").get("estimatedNextRun"), timeout=10, what="next run"
+    )
     assert parse(first).hour == 3
     kube.patch_spec(namespace, "mover", {"schedule": "30 17 * * *", "timeZone": "Asia/Kolkata"})
     moved = wait_for(lambda: (n := kube.status(namespace, "mover").get("estimatedNextRun")) != first and n,
@@ -104,8 +116,14 @@ def test_changing_the_schedule_moves_the_next_run(kube: KubeCluster, namespace: 
 
 
 def test_classic_syntax_with_question_mark_is_resolved_in_status(kube: KubeCluster, namespace: str) -> None:
-    kube.apply_job(namespace, "classic", {"taskDefinition": "sleeper-task", "schedule": "? */5", "scheduleSyntax": "EcsScheduler"})
-    status = wait_for(lambda: kube.status(namespace, "classic").get("resolvedSchedule"), timeout=10, what="resolved")
+    kube.apply_job(
+        namespace,
+        "classic",
+        {"taskDefinition": "sleeper-task", "schedule": "? */5", "scheduleSyntax": "EcsScheduler"},
+    )
+    status = wait_for(
+        lambda: kube.status(namespace, "classic").get("resolvedSchedule"), timeout=10, what="resolved"
+    )
     second = status.split()[0]
     assert second.isdigit() and status == f"{second} */5 * * * * * *"
     assert kube.job(namespace, "classic")["spec"]["schedule"] == "? */5", "the spec is never rewritten"
@@ -123,10 +141,16 @@ def test_invalid_spec_gets_condition_and_event_and_others_keep_running(
     event = wait_for(lambda: [e for e in kube.events(namespace, "broken") if e.reason == "InvalidSpec"], timeout=5,
                      what="Warning event")[0]  # fmt: skip
     assert event.type == "Warning" and "spec.schedule" in event.message
-    wait_for(lambda: len(aws.recorder.run_tasks_for(f"{namespace}/healthy")) >= 2, timeout=10, what="healthy job fires")
+    wait_for(
+        lambda: len(aws.recorder.run_tasks_for(f"{namespace}/healthy")) >= 2,
+        timeout=10,
+        what="healthy job fires",
+    )
     assert aws.recorder.run_tasks_for(f"{namespace}/broken") == []
     kube.patch_spec(namespace, "broken", {"schedule": "@every 1s"})
-    wait_for(lambda: kube.ready(namespace, "broken").get("reason") == "Scheduled", timeout=10, what="fixed spec")
+    wait_for(
+        lambda: kube.ready(namespace, "broken").get("reason") == "Scheduled", timeout=10, what="fixed spec"
+    )
     wait_for(lambda: aws.recorder.run_tasks_for(f"{namespace}/broken"), timeout=10, what="fixed job fires")
     kube.delete_job(namespace, "broken")
     kube.delete_job(namespace, "healthy")
@@ -140,7 +164,9 @@ def test_schema_rejects_what_it_can_at_apply_time(kube: KubeCluster, namespace: 
     assert caught.value.status == 422 and "maxCount" in caught.value.body
 
 
-def test_fargate_with_awsvpc(kube: KubeCluster, aws: AwsProxy, moto: MotoServer, ecs_setup: dict[str, str], namespace: str) -> None:
+def test_fargate_with_awsvpc(
+    kube: KubeCluster, aws: AwsProxy, moto: MotoServer, ecs_setup: dict[str, str], namespace: str
+) -> None:
     spec = {
         "taskDefinition": "fargate-task",
         "schedule": "@every 2s",
