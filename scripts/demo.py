@@ -71,6 +71,11 @@ def main() -> int:
     kube = operator = None
     try:
         moto.prepare_ecs()
+        # examples/consumer-task.yaml scales on this queue: 250 messages -> 3 tasks at its next check.
+        queue_url = moto.client("sqs").create_queue(QueueName="consumer-queue")["QueueUrl"]
+        for _ in range(25):
+            entries = [{"Id": str(i), "MessageBody": "work"} for i in range(10)]
+            moto.client("sqs").send_message_batch(QueueUrl=queue_url, Entries=entries)
         kube = KubeCluster(workdir)
         operator = Operator(workdir, kube, moto.url)
         for manifest in EXAMPLES:

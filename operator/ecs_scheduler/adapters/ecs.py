@@ -1,22 +1,17 @@
-"""The ECS boundary: RunTask, called off the event loop with bounded concurrency.
+"""The ECS boundary: RunTask and DescribeTasks, off the event loop."""
 
-boto3 blocks, so every call runs in a thread pool whose size is the concurrency bound.
-Retries use botocore's "standard" retry mode (throttling and transient errors, with jittered
-backoff); nothing here retries by hand.
-"""
-
-import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ecs_scheduler.adapters.aws import AwsClients
 from ecs_scheduler.model.launch import LaunchFailure, RunTaskCall, RunTaskOutcome
 
 logger = logging.getLogger(__name__)
+
+DESCRIBE_BATCH = 100
+"""DescribeTasks takes at most 100 task ARNs per call."""
 
 
 class EcsApi(Protocol):
@@ -24,7 +19,7 @@ class EcsApi(Protocol):
 
     async def run_task(self, call: RunTaskCall) -> RunTaskOutcome: ...
 
-    def close(self) -> None: ...
+    async def task_statuses(self, *, cluster: str, region: str | None, arns: list[str]) -> dict[str, str]: ...
 
 
 def outcome_from_response(response: dict[str, Any]) -> RunTaskOutcome:
@@ -44,37 +39,14 @@ def outcome_from_response(response: dict[str, Any]) -> RunTaskOutcome:
 
 
 class Boto3Ecs:
-    """EcsApi over boto3, one client per region, calls in a bounded thread pool."""
+    """EcsApi over boto3."""
 
-    def __init__(
-        self,
-        *,
-        default_region: str | None,
-        endpoint_url: str | None = None,
-        concurrency: int = 16,
-        max_attempts: int = 5,
-    ) -> None:
-        self._default_region = default_region
-        self._endpoint_url = endpoint_url
-        self._config = Config(
-            retries={"mode": "standard", "max_attempts": max_attempts},
-            max_pool_connections=concurrency,
-        )
-        self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ecs")
-        self._clients: dict[str | None, Any] = {}
-        self._session = boto3.session.Session()
-
-    def _client(self, region: str | None) -> Any:
-        region = region or self._default_region
-        if region not in self._clients:
-            self._clients[region] = self._session.client(
-                "ecs", region_name=region, endpoint_url=self._endpoint_url, config=self._config
-            )
-        return self._clients[region]
+    def __init__(self, clients: AwsClients) -> None:
+        self._clients = clients
 
     def _run_task_blocking(self, call: RunTaskCall) -> RunTaskOutcome:
         try:
-            response = self._client(call.region).run_task(**call.request)
+            response = self._clients.client("ecs", call.region).run_task(**call.request)
         except ClientError as error:
             info = error.response.get("Error", {})
             return RunTaskOutcome(
@@ -85,9 +57,18 @@ class Boto3Ecs:
         return outcome_from_response(response)
 
     async def run_task(self, call: RunTaskCall) -> RunTaskOutcome:
-        loop = asyncio.get_running_loop()
-        # Clients are created lazily inside the pool: creating one reads files and blocks.
-        return await loop.run_in_executor(self._executor, self._run_task_blocking, call)
+        return await self._clients.call(lambda: self._run_task_blocking(call))
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+    def _describe_blocking(self, cluster: str, region: str | None, arns: list[str]) -> dict[str, str]:
+        client = self._clients.client("ecs", region)
+        statuses: dict[str, str] = {}
+        for start in range(0, len(arns), DESCRIBE_BATCH):
+            response = client.describe_tasks(cluster=cluster, tasks=arns[start : start + DESCRIBE_BATCH])
+            statuses.update({t["taskArn"]: t.get("lastStatus", "UNKNOWN") for t in response.get("tasks", [])})
+        return statuses
+
+    async def task_statuses(self, *, cluster: str, region: str | None, arns: list[str]) -> dict[str, str]:
+        """lastStatus of each task ECS still knows; tasks it forgot are absent."""
+        if not arns:
+            return {}
+        return await self._clients.call(lambda: self._describe_blocking(cluster, region, arns))

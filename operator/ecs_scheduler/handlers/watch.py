@@ -21,7 +21,7 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 30
-    memo.scheduler = build_scheduler(config)
+    memo.scheduler, memo.aws_clients = build_scheduler(config)
     memo.loop_task = asyncio.create_task(memo.scheduler.run(), name="scheduler")
 
 
@@ -37,3 +37,4 @@ async def job_event(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_:
 async def stop(memo: kopf.Memo, **_: Any) -> None:
     memo.loop_task.cancel()
     await memo.scheduler.close()
+    memo.aws_clients.close()

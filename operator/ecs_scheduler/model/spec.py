@@ -95,6 +95,42 @@ class PlacementStrategy(ApiModel):
     )
 
 
+class SqsTrigger(ApiModel):
+    """Start tasks in proportion to an SQS queue's backlog, checked on the schedule."""
+
+    type: Literal["sqs"] = Field(description="Kind of trigger; sqs is the one supported today.")
+    queue_name: NonEmpty | None = Field(
+        default=None,
+        description="Name of the queue (resolved to its URL once). Exactly one of queueName, queueUrl.",
+    )
+    queue_url: NonEmpty | None = Field(
+        default=None, description="URL of the queue. Exactly one of queueName, queueUrl."
+    )
+    region: NonEmpty | None = Field(
+        default=None, description="Region of the queue. Defaults to the job's region."
+    )
+    messages_per_task: int = Field(ge=1, description="Messages one task is expected to process.")
+    activation_queue_length: int = Field(
+        default=0, ge=0, description="No task starts while the queue depth is at or below this."
+    )
+    scale_on_in_flight: bool = Field(
+        default=False, description="Count messages in flight (ApproximateNumberOfMessagesNotVisible) too."
+    )
+    scale_on_delayed: bool = Field(
+        default=False, description="Count delayed messages (ApproximateNumberOfMessagesDelayed) too."
+    )
+    strategy: Literal["Default", "Accurate"] = Field(
+        default="Default",
+        description="Accurate subtracts this job's tasks that are still PENDING or RUNNING from the tasks to start.",
+    )
+
+    @model_validator(mode="after")
+    def _one_queue(self) -> "SqsTrigger":
+        if (self.queue_name is None) == (self.queue_url is None):
+            raise ValueError("exactly one of queueName and queueUrl must be set")
+        return self
+
+
 ScheduleSyntax = Literal["Cron", "EcsScheduler"]
 LaunchType = Literal["EC2", "FARGATE", "EXTERNAL"]
 
@@ -149,6 +185,10 @@ class ScheduledEcsJobSpec(ApiModel):
         le=MAX_TASKS_PER_FIRE,
         description="Most tasks one run may start (at most 50, at least taskCount). Defaults to 50.",
     )
+    trigger: SqsTrigger | None = Field(
+        default=None,
+        description="Start tasks by queue depth. With a trigger, schedule says how often the queue is checked.",
+    )
     overrides: Overrides | None = Field(default=None, description="ECS overrides for every task started.")
     launch_type: LaunchType | None = Field(
         default=None,
@@ -201,6 +241,13 @@ class ScheduledEcsJobSpec(ApiModel):
     def effective_max_count(self) -> int:
         return self.max_count if self.max_count is not None else MAX_TASKS_PER_FIRE
 
+
+TRIGGER_CEL_RULES = (
+    {
+        "rule": "has(self.queueName) != has(self.queueUrl)",
+        "message": "exactly one of queueName and queueUrl must be set",
+    },
+)
 
 # CEL rules the API server checks at apply time; the same rules are enforced above for
 # objects that reached the cluster before the CRD carried them.

@@ -8,7 +8,7 @@ from pydantic import Field
 from ecs_scheduler.model.base import ApiModel
 
 ConditionStatus = Literal["True", "False", "Unknown"]
-ReadyReason = Literal["Scheduled", "Suspended", "InvalidSpec", "Finished", "LaunchFailed"]
+ReadyReason = Literal["Scheduled", "Suspended", "InvalidSpec", "Finished", "LaunchFailed", "TriggerError"]
 
 
 class Condition(ApiModel):
@@ -47,5 +47,12 @@ class ScheduledEcsJobStatus(ApiModel):
     )
     observed_generation: int | None = Field(
         default=None, description="The spec generation the operator last acted on."
+    )
+    last_trigger_check: datetime | None = Field(
+        default=None, description="When the trigger was last checked."
+    )
+    last_queue_depth: int | None = Field(default=None, description="Queue depth counted at the last check.")
+    last_decision: str | None = Field(
+        default=None, description="What the last check decided, e.g. 'depth 250, 100 per task -> 3 tasks'."
     )
     conditions: list[Condition] = Field(default_factory=list, description="Ready and its reason.")

@@ -16,8 +16,10 @@ from typing import Any
 
 from ecs_scheduler.adapters.ecs import EcsApi
 from ecs_scheduler.adapters.kube import KubeWriter
+from ecs_scheduler.adapters.triggers import TriggerSource
 from ecs_scheduler.core.errors import SpecError
 from ecs_scheduler.core.plan import JobIdentity, run_task_calls
+from ecs_scheduler.core.scaling import ScalingDecision, decide
 from ecs_scheduler.core.status import (
     Readiness,
     iso,
@@ -31,6 +33,7 @@ from ecs_scheduler.core.validation import ValidJob, validate_spec
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.model.launch import RunTaskOutcome
+from ecs_scheduler.model.trigger import TriggerFailure
 from ecs_scheduler.runtime.clock import Clock
 from ecs_scheduler.runtime.status_sink import StatusSink
 
@@ -39,6 +42,7 @@ logger = logging.getLogger(__name__)
 # A fire whose successor is already this far in the past was stalled (loop blocked, machine
 # suspended): skip ahead instead of bursting through every missed instant.
 _CATCH_UP_LIMIT = timedelta(seconds=1)
+_NOT_YET_STOPPED = frozenset({"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"})
 
 
 @dataclass
@@ -50,6 +54,7 @@ class JobState:
     generation: int | None
     job: ValidJob | None
     conditions: list[dict[str, Any]] = field(default_factory=list)
+    active_tasks: set[str] = field(default_factory=set)
 
 
 def _fingerprint(uid: str, spec: Any) -> str:
@@ -57,8 +62,17 @@ def _fingerprint(uid: str, spec: Any) -> str:
 
 
 class Scheduler:
-    def __init__(self, *, config: OperatorConfig, ecs: EcsApi, kube: KubeWriter, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        config: OperatorConfig,
+        ecs: EcsApi,
+        kube: KubeWriter,
+        clock: Clock,
+        triggers: Mapping[str, TriggerSource],
+    ) -> None:
         self._config = config
+        self._triggers = triggers
         self._ecs = ecs
         self._kube = kube
         self._clock = clock
@@ -87,6 +101,10 @@ class Scheduler:
             generation=metadata.get("generation"),
             job=None,
             conditions=list(previous.conditions if previous else status.get("conditions") or []),
+            # After a restart, the last run's tasks are what may still be running.
+            active_tasks=set(previous.active_tasks)
+            if previous
+            else {t["taskArn"] for t in status.get("lastRunTasks") or [] if t.get("taskArn")},
         )
         self._jobs[key] = state
         now = self._clock.now()
@@ -199,11 +217,29 @@ class Scheduler:
     ) -> None:
         assert state.job is not None
         spec = state.job.spec
+        task_count, trigger_status = spec.task_count, {}
+        if spec.trigger is not None:
+            try:
+                decision = await self._check_trigger(state, instant)
+            except TriggerFailure as failure:
+                self._report_trigger_failure(key, state, instant, failure)
+                return
+            task_count = decision.tasks
+            trigger_status = {
+                "lastTriggerCheck": iso_precise(instant),
+                "lastQueueDepth": decision.depth,
+                "lastDecision": decision.explanation,
+            }
+            if task_count == 0:
+                resolved = state.job.schedule.resolved()
+                readiness = schedule_readiness(suspended=False, next_run=next_run, resolved=resolved)
+                self._write_after_fire(key, state, readiness, trigger_status)
+                return
         calls = run_task_calls(
             spec,
             job=state.identity,
             instant=instant,
-            task_count=spec.task_count,
+            task_count=task_count,
             default_cluster=self._config.default_cluster,
             default_region=self._config.default_region,
             started_by=self._config.started_by,
@@ -213,33 +249,75 @@ class Scheduler:
         arns = [arn for o in outcomes for arn in o.task_arns]
         statuses = [s for o in outcomes for s in o.task_statuses]
         failures = [f for o in outcomes for f in o.failures]
-        if self._jobs.get(key) is not state:
-            state = self._jobs.get(key) or state  # the spec changed while launching; keep its conditions
+        state = self._jobs.get(key) or state  # the spec may have changed while launching
+        state.active_tasks.update(arns)
+        decision_text = f" ({trigger_status['lastDecision']})" if trigger_status else ""
         if failures:
             reasons = "; ".join(f"{f.reason}{': ' + f.detail if f.detail else ''}" for f in failures)
             readiness = Readiness(
-                False, "LaunchFailed", f"{len(arns)} of {spec.task_count} tasks started: {reasons}"
+                False, "LaunchFailed", f"{len(arns)} of {task_count} tasks started: {reasons}"
             )
             self._emit(state, "Warning", "LaunchFailed", readiness.message)
         else:
             resolved = state.job.schedule.resolved() if state.job else ""
             readiness = schedule_readiness(suspended=False, next_run=next_run, resolved=resolved)
-            self._emit(state, "Normal", "Launched", f"started {len(arns)} task(s) for {iso(instant)}")
-        condition = ready_condition(
-            readiness, generation=state.generation, previous=state.conditions, now=self._clock.now()
-        )
-        state.conditions = with_condition(state.conditions, condition)
-        self._status.write(
+            self._emit(
+                state, "Normal", "Launched", f"started {len(arns)} task(s) for {iso(instant)}{decision_text}"
+            )
+        self._write_after_fire(
             key,
+            state,
+            readiness,
             {
+                **trigger_status,
                 "lastRun": iso_precise(instant),
                 "lastRunTasks": [
                     {"taskArn": a, "lastStatus": s} for a, s in zip(arns, statuses, strict=True)
                 ],
                 "estimatedNextRun": iso_precise(next_run) if next_run else None,
-                "conditions": state.conditions,
             },
         )
+
+    async def _check_trigger(self, state: JobState, instant: datetime) -> ScalingDecision:
+        assert state.job is not None
+        spec = state.job.spec
+        trigger = spec.trigger
+        assert trigger is not None
+        region = spec.region or self._config.default_region
+        measured = await self._triggers[trigger.type].measure(trigger, region=region, instant=instant)
+        running = 0
+        if trigger.strategy == "Accurate" and state.active_tasks:
+            statuses = await self._ecs.task_statuses(
+                cluster=spec.cluster or self._config.default_cluster,
+                region=region,
+                arns=sorted(state.active_tasks),
+            )
+            still = {arn for arn, status in statuses.items() if status in _NOT_YET_STOPPED}
+            state.active_tasks.intersection_update(still)  # stopped or forgotten tasks no longer count
+            running = len(still)
+        return decide(
+            trigger, measured, task_count=spec.task_count, max_count=spec.effective_max_count, running=running
+        )
+
+    def _report_trigger_failure(
+        self, key: JobKey, state: JobState, instant: datetime, failure: TriggerFailure
+    ) -> None:
+        message = f"spec.trigger: {failure.code}: {failure.message}"
+        previous = next((c for c in state.conditions if c.get("type") == "Ready"), {})
+        if previous.get("reason") != "TriggerError" or previous.get("message") != message:
+            self._emit(state, "Warning", "TriggerError", message)  # once per distinct error, not every check
+        logger.warning("trigger check for %s failed: %s", key, message)
+        readiness = Readiness(False, "TriggerError", message)
+        self._write_after_fire(key, state, readiness, {"lastTriggerCheck": iso_precise(instant)})
+
+    def _write_after_fire(
+        self, key: JobKey, state: JobState, readiness: Readiness, patch: dict[str, Any]
+    ) -> None:
+        condition = ready_condition(
+            readiness, generation=state.generation, previous=state.conditions, now=self._clock.now()
+        )
+        state.conditions = with_condition(state.conditions, condition)
+        self._status.write(key, {**patch, "conditions": state.conditions})
 
     # -- Side tasks --------------------------------------------------------------------
 

@@ -1,18 +1,27 @@
 """Build the running scheduler from the operator's configuration."""
 
+from ecs_scheduler.adapters.aws import AwsClients
 from ecs_scheduler.adapters.ecs import Boto3Ecs
 from ecs_scheduler.adapters.kube import ClientKubeWriter
+from ecs_scheduler.adapters.triggers import trigger_sources
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.runtime.clock import SystemClock
 from ecs_scheduler.runtime.scheduler import Scheduler
 
 
-def build_scheduler(config: OperatorConfig) -> Scheduler:
-    ecs = Boto3Ecs(
+def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
+    """The scheduler and the AWS clients it shares among its adapters (closed at shutdown)."""
+    clients = AwsClients(
         default_region=config.default_region,
         endpoint_url=config.aws_endpoint_url,
         concurrency=config.aws_concurrency,
         max_attempts=config.aws_max_attempts,
     )
-    kube = ClientKubeWriter(concurrency=config.kube_concurrency)
-    return Scheduler(config=config, ecs=ecs, kube=kube, clock=SystemClock())
+    scheduler = Scheduler(
+        config=config,
+        ecs=Boto3Ecs(clients),
+        kube=ClientKubeWriter(concurrency=config.kube_concurrency),
+        clock=SystemClock(),
+        triggers=trigger_sources(clients),
+    )
+    return scheduler, clients

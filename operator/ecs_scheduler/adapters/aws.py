@@ -1,0 +1,51 @@
+"""boto3 clients shared by the AWS adapters: one per (service, region), calls in a bounded pool.
+
+boto3 blocks, so every call runs in a thread pool whose size is the concurrency bound.
+Retries use botocore's "standard" retry mode (throttling and transient errors, with jittered
+backoff); nothing here retries by hand.
+"""
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config
+
+T = TypeVar("T")
+
+
+class AwsClients:
+    def __init__(
+        self, *, default_region: str | None, endpoint_url: str | None, concurrency: int, max_attempts: int
+    ) -> None:
+        self.default_region = default_region
+        self._endpoint_url = endpoint_url
+        self._config = Config(
+            retries={"mode": "standard", "max_attempts": max_attempts}, max_pool_connections=concurrency
+        )
+        self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="aws")
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._lock = threading.Lock()
+        self._session = boto3.session.Session()
+
+    def client(self, service: str, region: str | None) -> Any:
+        """A cached client; created inside the pool because creating one reads files and blocks."""
+        key = (service, region or self.default_region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._session.client(
+                    service, region_name=key[1], endpoint_url=self._endpoint_url, config=self._config
+                )
+            return self._clients[key]
+
+    async def call(self, blocking: Callable[[], T]) -> T:
+        """Run a blocking boto3 call in the pool."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, blocking)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        for client in self._clients.values():
+            client.close()

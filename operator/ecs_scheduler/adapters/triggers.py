@@ -1,0 +1,94 @@
+"""Trigger sources: plug-ins that measure something and return a number, registered in one place.
+
+Like KEDA's scalers, each kind of trigger is one small class behind `TriggerSource`; the
+scaling maths live in the pure core. SQS is the first source.
+
+Several jobs on one queue that fire at the same instant share one GetQueueAttributes call:
+measurements are memoised per (queue, instant) while they are in flight and shortly after.
+"""
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ecs_scheduler.adapters.aws import AwsClients
+from ecs_scheduler.model.spec import SqsTrigger
+from ecs_scheduler.model.trigger import QueueDepth, TriggerFailure
+
+logger = logging.getLogger(__name__)
+
+_ATTRIBUTES = [
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+]
+_MEMO_LIMIT = 4096
+
+
+class TriggerSource(Protocol):
+    """Measures a trigger's source at a check instant."""
+
+    async def measure(self, trigger: SqsTrigger, *, region: str | None, instant: datetime) -> QueueDepth: ...
+
+
+def _failure(error: Exception) -> TriggerFailure:
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        return TriggerFailure(str(info.get("Code", "ClientError")), str(info.get("Message", "")))
+    return TriggerFailure(type(error).__name__, str(error))
+
+
+class SqsQueueDepth:
+    """TriggerSource for SQS queues."""
+
+    def __init__(self, clients: AwsClients) -> None:
+        self._clients = clients
+        self._urls: dict[tuple[str | None, str], str] = {}
+        self._memo: dict[tuple[str | None, str, datetime], asyncio.Future[QueueDepth]] = {}
+
+    def _url_blocking(self, client: Any, region: str | None, trigger: SqsTrigger) -> str:
+        if trigger.queue_url:
+            return trigger.queue_url
+        assert trigger.queue_name is not None
+        key = (region, trigger.queue_name)
+        if key not in self._urls:
+            self._urls[key] = str(client.get_queue_url(QueueName=trigger.queue_name)["QueueUrl"])
+        return self._urls[key]
+
+    def _measure_blocking(self, trigger: SqsTrigger, region: str | None) -> QueueDepth:
+        client = self._clients.client("sqs", region)
+        try:
+            url = self._url_blocking(client, region, trigger)
+            attributes = client.get_queue_attributes(QueueUrl=url, AttributeNames=_ATTRIBUTES)["Attributes"]
+        except (ClientError, BotoCoreError) as error:
+            if trigger.queue_name:
+                self._urls.pop((region, trigger.queue_name), None)  # re-resolve: the queue may come back
+            raise _failure(error) from None
+        return QueueDepth(
+            visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
+            in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+        )
+
+    async def measure(self, trigger: SqsTrigger, *, region: str | None, instant: datetime) -> QueueDepth:
+        region = trigger.region or region
+        queue = trigger.queue_url or trigger.queue_name or ""
+        key = (region, queue, instant)
+        future = self._memo.get(key)
+        if future is None:
+            future = asyncio.ensure_future(
+                self._clients.call(lambda: self._measure_blocking(trigger, region))
+            )
+            self._memo[key] = future
+            if len(self._memo) > _MEMO_LIMIT:
+                for old in [k for k, f in self._memo.items() if f.done()][: _MEMO_LIMIT // 2]:
+                    del self._memo[old]
+        return await asyncio.shield(future)
+
+
+def trigger_sources(clients: AwsClients) -> dict[str, TriggerSource]:
+    """The registry: trigger type -> source."""
+    return {"sqs": SqsQueueDepth(clients)}
