@@ -13,6 +13,7 @@ import yaml
 
 from ecs_scheduler import __version__
 from ecs_scheduler.core.errors import SpecError
+from ecs_scheduler.core.schedule import upcoming
 from ecs_scheduler.core.validation import validate_spec
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.model.crd import custom_resource_definition
@@ -84,13 +85,8 @@ def _next(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"# resolved: {job.schedule.resolved()}")
-    instant = now
-    for _ in range(args.n):
-        nxt = job.schedule.next_after(instant)
-        if nxt is None:
-            break
-        print(nxt.isoformat())
-        instant = nxt
+    for instant in upcoming(job.schedule, now, args.n):
+        print(instant.isoformat())
     return 0
 
 

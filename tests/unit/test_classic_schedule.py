@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ecs_scheduler.core.schedule import upcoming
 from ecs_scheduler.core.validation import validate_spec
 
 NOW = datetime(2026, 11, 22, 5, 0, 0, tzinfo=UTC)  # a Sunday
@@ -12,14 +13,7 @@ NOW = datetime(2026, 11, 22, 5, 0, 0, tzinfo=UTC)  # a Sunday
 def classic(schedule: str, *, n: int = 3, identity: str = "ns/job", tz: str = "UTC") -> tuple[str, list[str]]:
     spec = {"taskDefinition": "t", "schedule": schedule, "scheduleSyntax": "EcsScheduler", "timeZone": tz}
     job = validate_spec(spec, identity=identity, now=NOW)
-    out, instant = [], NOW
-    for _ in range(n):
-        nxt = job.schedule.next_after(instant)
-        if nxt is None:
-            break
-        out.append(nxt.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        instant = nxt
-    return job.schedule.resolved(), out
+    return job.schedule.resolved(), [i.strftime("%Y-%m-%dT%H:%M:%SZ") for i in upcoming(job.schedule, NOW, n)]
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ecs_scheduler.core.errors import SpecError
+from ecs_scheduler.core.schedule import upcoming
 from ecs_scheduler.core.validation import validate_spec
 
 NOW = datetime(2026, 11, 22, 5, 0, 0, tzinfo=UTC)  # a Sunday
@@ -14,14 +15,7 @@ NOW = datetime(2026, 11, 22, 5, 0, 0, tzinfo=UTC)  # a Sunday
 def fires(schedule: str, *, n: int = 3, start: datetime = NOW, tz: str = "UTC", **extra: object) -> list[str]:
     spec = {"taskDefinition": "t", "schedule": schedule, "timeZone": tz, **extra}
     job = validate_spec(spec, identity="ns/job", now=start)
-    out, instant = [], start
-    for _ in range(n):
-        nxt = job.schedule.next_after(instant)
-        if nxt is None:
-            break
-        out.append(nxt.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        instant = nxt
-    return out
+    return [i.strftime("%Y-%m-%dT%H:%M:%SZ") for i in upcoming(job.schedule, start, n)]
 
 
 @pytest.mark.parametrize(

@@ -68,6 +68,17 @@ class WindowedSchedule:
         return self.inner.resolved()
 
 
+def upcoming(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
+    """The next `count` fires strictly after `after` (fewer if the schedule ends)."""
+    instants: list[datetime] = []
+    instant: datetime | None = after
+    while instant is not None and len(instants) < count:
+        instant = schedule.next_after(instant)
+        if instant is not None:
+            instants.append(instant)
+    return instants
+
+
 def load_zone(name: str, field: str = "spec.timeZone") -> ZoneInfo:
     try:
         return ZoneInfo(name)
