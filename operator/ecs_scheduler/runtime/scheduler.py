@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -81,7 +82,8 @@ class Scheduler:
         self._timeline: Timeline[JobKey] = Timeline()
         self._wake = asyncio.Event()
         self._background: set[asyncio.Task[None]] = set()
-        self.lateness: list[float] = []
+        # Seconds from scheduled instant to RunTask sent, most recent first out (for metrics/benchmarks).
+        self.lateness: deque[float] = deque(maxlen=4096)
 
     # -- Feeding: called by the watch handlers -------------------------------------------
 
@@ -180,13 +182,7 @@ class Scheduler:
         # After a restart most jobs already show what we would write: skip those writes.
         if not self._status_changes(state, readiness, patch, status):
             return
-        condition = ready_condition(
-            readiness, generation=state.generation, previous=state.conditions, now=self._clock.now()
-        )
-        state.conditions = with_condition(state.conditions, condition)
-        self._status.write(
-            key, {**patch, "observedGeneration": state.generation, "conditions": state.conditions}
-        )
+        self._write_ready(key, state, readiness, {**patch, "observedGeneration": state.generation})
 
     # -- The loop ----------------------------------------------------------------------
 
@@ -233,7 +229,7 @@ class Scheduler:
             if task_count == 0:
                 resolved = state.job.schedule.resolved()
                 readiness = schedule_readiness(suspended=False, next_run=next_run, resolved=resolved)
-                self._write_after_fire(key, state, readiness, trigger_status)
+                self._write_ready(key, state, readiness, trigger_status)
                 return
         calls = run_task_calls(
             spec,
@@ -264,7 +260,7 @@ class Scheduler:
             self._emit(
                 state, "Normal", "Launched", f"started {len(arns)} task(s) for {iso(instant)}{decision_text}"
             )
-        self._write_after_fire(
+        self._write_ready(
             key,
             state,
             readiness,
@@ -308,11 +304,9 @@ class Scheduler:
             self._emit(state, "Warning", "TriggerError", message)  # once per distinct error, not every check
         logger.warning("trigger check for %s failed: %s", key, message)
         readiness = Readiness(False, "TriggerError", message)
-        self._write_after_fire(key, state, readiness, {"lastTriggerCheck": iso_precise(instant)})
+        self._write_ready(key, state, readiness, {"lastTriggerCheck": iso_precise(instant)})
 
-    def _write_after_fire(
-        self, key: JobKey, state: JobState, readiness: Readiness, patch: dict[str, Any]
-    ) -> None:
+    def _write_ready(self, key: JobKey, state: JobState, readiness: Readiness, patch: dict[str, Any]) -> None:
         condition = ready_condition(
             readiness, generation=state.generation, previous=state.conditions, now=self._clock.now()
         )
