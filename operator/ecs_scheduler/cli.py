@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
         help="kopf liveness endpoint, e.g. http://0.0.0.0:8080/healthz",
     )
 
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        default=int(_env("METRICS_PORT", "0") or 0),
+        help="serve Prometheus metrics on this port (0: off) [ECS_SCHEDULER_METRICS_PORT]",
+    )
+
     commands.add_parser("crd", help="print the CustomResourceDefinition generated from the model")
 
     preview = commands.add_parser("next", help="print the next fire instants of a schedule")
@@ -126,6 +133,7 @@ def _run(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         log_json=args.log_json,
         liveness_endpoint=args.liveness,
+        metrics_port=args.metrics_port or None,
     )
     asyncio.run(
         kopf.operator(

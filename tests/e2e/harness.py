@@ -327,12 +327,14 @@ class Operator:
         self, workdir: Path, kube: KubeCluster, aws_url: str, *args: str, name: str = "operator"
     ) -> None:
         self.liveness_port = free_port()
+        self.metrics_port = free_port()
         executable = shutil.which("ecs-scheduler", path=str(Path(sys.executable).parent)) or "ecs-scheduler"
         env = {**AWS_ENV, "KUBECONFIG": str(kube.kubeconfig), "PYTHONUNBUFFERED": "1"}
         self.process = Process(
             name,
             [executable, "run", "--region", REGION, "--aws-endpoint-url", aws_url,
-             "--liveness", f"http://127.0.0.1:{self.liveness_port}/healthz", "--log-level", "DEBUG", *args],
+             "--liveness", f"http://127.0.0.1:{self.liveness_port}/healthz", "--log-level", "DEBUG",
+             "--metrics-port", str(self.metrics_port), *args],
             env=env, workdir=workdir,
         )  # fmt: skip
         wait_for(lambda: self._live(), timeout=60, what=f"{name} liveness")

@@ -22,6 +22,8 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 30
     memo.scheduler, memo.aws_clients = build_scheduler(config)
+    if config.metrics_port:
+        memo.scheduler.metrics.serve(config.metrics_port)
     memo.loop_task = asyncio.create_task(memo.scheduler.run(), name="scheduler")
 
 

@@ -18,4 +18,5 @@ class OperatorConfig:
     log_level: str = "INFO"
     log_json: bool = False
     liveness_endpoint: str | None = None
+    metrics_port: int | None = None
     extra: dict[str, str] = field(default_factory=dict)

@@ -36,6 +36,7 @@ from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.model.launch import RunTaskOutcome
 from ecs_scheduler.model.trigger import TriggerFailure
 from ecs_scheduler.runtime.clock import Clock
+from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.status_sink import StatusSink
 
 logger = logging.getLogger(__name__)
@@ -71,13 +72,15 @@ class Scheduler:
         kube: KubeWriter,
         clock: Clock,
         triggers: Mapping[str, TriggerSource],
+        metrics: Metrics | None = None,
     ) -> None:
         self._config = config
+        self.metrics = metrics or Metrics()
         self._triggers = triggers
         self._ecs = ecs
         self._kube = kube
         self._clock = clock
-        self._status = StatusSink(kube)
+        self._status = StatusSink(kube, self.metrics)
         self._jobs: dict[JobKey, JobState] = {}
         self._timeline: Timeline[JobKey] = Timeline()
         self._wake = asyncio.Event()
@@ -206,6 +209,7 @@ class Scheduler:
         if next_run is not None and next_run < now - _CATCH_UP_LIMIT:
             next_run = state.job.schedule.next_after(now - _CATCH_UP_LIMIT)
         self._timeline.set(key, next_run)
+        self.metrics.fires.inc()
         self._spawn(self._launch(key, state, instant, next_run), name=f"fire:{key}")
 
     async def _launch(
@@ -240,11 +244,16 @@ class Scheduler:
             default_region=self._config.default_region,
             started_by=self._config.started_by,
         )
-        self.lateness.append((self._clock.now() - instant).total_seconds())
+        late = (self._clock.now() - instant).total_seconds()
+        self.lateness.append(late)
+        self.metrics.lateness.observe(max(0.0, late))
         outcomes: list[RunTaskOutcome] = list(await asyncio.gather(*(self._ecs.run_task(c) for c in calls)))
         arns = [arn for o in outcomes for arn in o.task_arns]
         statuses = [s for o in outcomes for s in o.task_statuses]
         failures = [f for o in outcomes for f in o.failures]
+        self.metrics.tasks_launched.inc(len(arns))
+        for refused in failures:
+            self.metrics.launch_failures.labels(refused.reason).inc()
         state = self._jobs.get(key) or state  # the spec may have changed while launching
         state.active_tasks.update(arns)
         decision_text = f" ({trigger_status['lastDecision']})" if trigger_status else ""

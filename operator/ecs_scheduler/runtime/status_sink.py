@@ -11,6 +11,7 @@ from typing import Any
 
 from ecs_scheduler.adapters.kube import KubeWriter, ObjectGone
 from ecs_scheduler.model.job import JobKey
+from ecs_scheduler.runtime.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -18,8 +19,9 @@ RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 class StatusSink:
-    def __init__(self, writer: KubeWriter) -> None:
+    def __init__(self, writer: KubeWriter, metrics: Metrics) -> None:
         self._writer = writer
+        self._metrics = metrics
         self._pending: dict[JobKey, dict[str, Any]] = {}
         self._flushing: dict[JobKey, asyncio.Task[None]] = {}
 
@@ -38,12 +40,14 @@ class StatusSink:
             while key in self._pending:
                 patch = self._pending.pop(key)
                 try:
-                    await self._writer.patch_status(key.namespace, key.name, patch)
+                    with self._metrics.status_writes.time():
+                        await self._writer.patch_status(key.namespace, key.name, patch)
                     attempt = 0
                 except ObjectGone:
                     self._pending.pop(key, None)
                     return
                 except Exception as error:
+                    self._metrics.status_write_errors.inc()
                     # Put it back under anything newer, and wait before the next try.
                     self._pending[key] = {**patch, **self._pending.get(key, {})}
                     delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]

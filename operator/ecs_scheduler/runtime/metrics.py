@@ -1,0 +1,44 @@
+"""Prometheus metrics of the scheduler. Labels are bounded: no per-job label.
+
+Metric names are part of the public contract (dashboards and alerts use them).
+"""
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+
+LATENESS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.fires = Counter(
+            "ecs_scheduler_fires",
+            "Scheduled instants handled (launches and trigger checks).",
+            registry=self.registry,
+        )
+        self.tasks_launched = Counter(
+            "ecs_scheduler_tasks_launched", "ECS tasks started by RunTask.", registry=self.registry
+        )
+        self.launch_failures = Counter(
+            "ecs_scheduler_runtask_failures",
+            "RunTask failures (failures[] entries and API errors) by reason.",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.lateness = Histogram(
+            "ecs_scheduler_schedule_lateness_seconds",
+            "Time from a scheduled instant to its RunTask being sent.",
+            buckets=LATENESS_BUCKETS,
+            registry=self.registry,
+        )
+        self.status_writes = Histogram(
+            "ecs_scheduler_status_write_seconds", "Latency of status writes.", registry=self.registry
+        )
+        self.status_write_errors = Counter(
+            "ecs_scheduler_status_write_errors",
+            "Status writes that failed (and were retried).",
+            registry=self.registry,
+        )
+
+    def serve(self, port: int, address: str = "0.0.0.0") -> None:
+        start_http_server(port, addr=address, registry=self.registry)
