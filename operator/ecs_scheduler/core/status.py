@@ -4,7 +4,7 @@ Patches are JSON merge patches of `.status` only: the operator never writes fiel
 Git repository owns.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +36,11 @@ def iso_precise(instant: datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
+def ready_of(conditions: Sequence[Mapping[str, Any]] | None) -> Mapping[str, Any]:
+    """The Ready condition among `conditions`, or an empty mapping."""
+    return next((c for c in conditions or [] if c.get("type") == READY), {})
+
+
 def ready_condition(
     readiness: Readiness,
     *,
@@ -45,8 +50,8 @@ def ready_condition(
 ) -> dict[str, Any]:
     """The Ready condition; its transition time moves only when its status changes."""
     status = "True" if readiness.ready else "False"
-    old = next((c for c in previous if c.get("type") == READY), None)
-    transition = old.get("lastTransitionTime") if old and old.get("status") == status else None
+    old = ready_of(previous)
+    transition = old.get("lastTransitionTime") if old.get("status") == status else None
     return {
         "type": READY,
         "status": status,

@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +25,7 @@ from ecs_scheduler.core.status import (
     iso,
     iso_precise,
     ready_condition,
+    ready_of,
     schedule_readiness,
     with_condition,
 )
@@ -85,8 +85,6 @@ class Scheduler:
         self._timeline: Timeline[JobKey] = Timeline()
         self._wake = asyncio.Event()
         self._background: set[asyncio.Task[None]] = set()
-        # Seconds from scheduled instant to RunTask sent, most recent first out (for metrics/benchmarks).
-        self.lateness: deque[float] = deque(maxlen=4096)
 
     # -- Feeding: called by the watch handlers -------------------------------------------
 
@@ -141,9 +139,8 @@ class Scheduler:
         logger.warning("invalid spec for %s: %s", key, text)
         readiness = Readiness(False, "InvalidSpec", text)
         patch = {"estimatedNextRun": None, "resolvedSchedule": None}
-        if self._status_changes(state, readiness, patch, status):
+        if self._write_condition(key, state, readiness, patch, status):
             self._emit(state, "Warning", "InvalidSpec", text)
-        self._write_condition(key, state, readiness, patch, status)
 
     def _plan(self, key: JobKey, state: JobState, now: datetime, status: Mapping[str, Any]) -> None:
         assert state.job is not None
@@ -163,9 +160,7 @@ class Scheduler:
     def _status_changes(
         self, state: JobState, readiness: Readiness, patch: Mapping[str, Any], status: Mapping[str, Any]
     ) -> bool:
-        ready: Mapping[str, Any] = next(
-            (c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {}
-        )
+        ready = ready_of(status.get("conditions"))
         return (
             any(status.get(k) != v for k, v in patch.items())
             or status.get("observedGeneration") != state.generation
@@ -181,11 +176,13 @@ class Scheduler:
         readiness: Readiness,
         patch: dict[str, Any],
         status: Mapping[str, Any],
-    ) -> None:
+    ) -> bool:
+        """Write unless the status already says this; True when it wrote."""
         # After a restart most jobs already show what we would write: skip those writes.
         if not self._status_changes(state, readiness, patch, status):
-            return
+            return False
         self._write_ready(key, state, readiness, {**patch, "observedGeneration": state.generation})
+        return True
 
     # -- The loop ----------------------------------------------------------------------
 
@@ -244,9 +241,7 @@ class Scheduler:
             default_region=self._config.default_region,
             started_by=self._config.started_by,
         )
-        late = (self._clock.now() - instant).total_seconds()
-        self.lateness.append(late)
-        self.metrics.lateness.observe(max(0.0, late))
+        self.metrics.lateness.observe(max(0.0, (self._clock.now() - instant).total_seconds()))
         outcomes: list[RunTaskOutcome] = list(await asyncio.gather(*(self._ecs.run_task(c) for c in calls)))
         arns = [arn for o in outcomes for arn in o.task_arns]
         statuses = [s for o in outcomes for s in o.task_statuses]
@@ -308,7 +303,7 @@ class Scheduler:
         self, key: JobKey, state: JobState, instant: datetime, failure: TriggerFailure
     ) -> None:
         message = f"spec.trigger: {failure.code}: {failure.message}"
-        previous = next((c for c in state.conditions if c.get("type") == "Ready"), {})
+        previous = ready_of(state.conditions)
         if previous.get("reason") != "TriggerError" or previous.get("message") != message:
             self._emit(state, "Warning", "TriggerError", message)  # once per distinct error, not every check
         logger.warning("trigger check for %s failed: %s", key, message)
