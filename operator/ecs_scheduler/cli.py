@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
         help="serve Prometheus metrics on this port (0: off) [ECS_SCHEDULER_METRICS_PORT]",
     )
 
+    run.add_argument(
+        "--track-interval",
+        type=float,
+        default=float(_env("TRACK_INTERVAL", "10") or 10),
+        help="seconds between DescribeTasks sweeps over tasks not yet stopped [ECS_SCHEDULER_TRACK_INTERVAL]",
+    )
+
     commands.add_parser("crd", help="print the CustomResourceDefinition generated from the model")
 
     preview = commands.add_parser("next", help="print the next fire instants of a schedule")
@@ -134,6 +141,7 @@ def _run(args: argparse.Namespace) -> int:
         log_json=args.log_json,
         liveness_endpoint=args.liveness,
         metrics_port=args.metrics_port or None,
+        track_interval=args.track_interval,
     )
     asyncio.run(
         kopf.operator(

@@ -1,15 +1,25 @@
-"""A recording HTTP proxy in front of the moto server, honouring RunTask's clientToken like ECS.
+"""A recording HTTP proxy in front of the moto server, filling in what ECS does and moto does not.
 
-moto accepts the same clientToken twice and starts tasks twice; ECS does not (for 24 hours it
-returns the first call's result). The proxy records every AWS call (operation, time, body) and
-answers a repeated RunTask token from its record, so tests can assert "launched exactly once"
-on what really crossed the wire.
+- clientToken: moto accepts the same clientToken twice and starts tasks twice; ECS does not (for
+  24 hours it returns the first call's result). The proxy records every AWS call (operation,
+  time, body) and answers a repeated RunTask token from its record, so tests can assert
+  "launched exactly once" on what really crossed the wire.
+- How tasks end: moto reports every container with exit code 0 and no stop code. The proxy
+  rewrites DescribeTasks answers like ECS: no exit code while running; once STOPPED, the exit
+  code and stop code a test asked for through the task's environment overrides (EXIT_CODE,
+  STOP_CODE, STOPPED_REASON), `UserInitiated` after StopTask, else exit 0 and
+  `EssentialContainerExited`.
+- Faults a test needs: `hold()` keeps RunTask answers back (the launch reached ECS, its answer
+  has not reached the operator: the moment to SIGKILL it), `forget()` makes ECS forget tasks.
 """
 
+import contextlib
 import http.client
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,6 +39,19 @@ class Recorder:
     calls: list[Call] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     tokens: dict[str, bytes] = field(default_factory=dict)
+    endings: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per task ARN, the environment its RunTask asked for (EXIT_CODE, STOP_CODE, ...)."""
+    stopped_at: dict[str, str] = field(default_factory=dict)
+    forgotten: set[str] = field(default_factory=set)
+
+    def upstream_run_tasks(self, token: str) -> list[Call]:
+        """RunTask calls with this token that reached moto (not answered from the record)."""
+        return [
+            c for c in self.operations("RunTask") if c.body.get("clientToken") == token and not c.deduplicated
+        ]
+
+    def describes_of(self, arn: str) -> int:
+        return sum(1 for c in self.operations("DescribeTasks") if arn in c.body.get("tasks", []))
 
     def operations(self, name: str) -> list[Call]:
         with self.lock:
@@ -61,7 +84,14 @@ class AwsProxy:
             def do_GET(self) -> None:
                 proxy.forward(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.released = threading.Event()
+        self.released.set()
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a killed operator resets its connections; that is the point of some tests
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -76,6 +106,19 @@ class AwsProxy:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """RunTask calls reach moto, but their answers wait until the block ends."""
+        self.released.clear()
+        try:
+            yield
+        finally:
+            self.released.set()
+
+    def forget(self, arns: list[str]) -> None:
+        with self.recorder.lock:
+            self.recorder.forgotten.update(arns)
 
     def forward(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
@@ -100,14 +143,57 @@ class AwsProxy:
         connection.request(request.command, request.path, body=body, headers=headers)
         response = connection.getresponse()
         payload = response.read()
-        if token and response.status == 200:
-            with self.recorder.lock:
-                self.recorder.tokens.setdefault(token, payload)
+        if operation == "RunTask" and response.status == 200:
+            self._remember_endings(parsed, payload)
+            if token:
+                with self.recorder.lock:
+                    self.recorder.tokens.setdefault(token, payload)
+            self.released.wait(timeout=60)
+        if operation == "DescribeTasks" and response.status == 200:
+            payload = self._like_ecs(payload)
         reply_headers = {
             k: v for k, v in response.getheaders() if k.lower() not in ("transfer-encoding", "connection")
         }
         connection.close()
         self._reply(request, response.status, reply_headers, payload)
+
+    def _remember_endings(self, request: dict[str, Any], payload: bytes) -> None:
+        environment = {
+            e["name"]: e["value"]
+            for c in request.get("overrides", {}).get("containerOverrides", [])
+            for e in c.get("environment", [])
+        }
+        with self.recorder.lock:
+            for task in json.loads(payload).get("tasks", []):
+                self.recorder.endings[task["taskArn"]] = environment
+
+    def _like_ecs(self, payload: bytes) -> bytes:
+        answer = json.loads(payload)
+        with self.recorder.lock:
+            answer["tasks"] = [
+                t for t in answer.get("tasks", []) if t["taskArn"] not in self.recorder.forgotten
+            ]
+            for task in answer["tasks"]:
+                ending = self.recorder.endings.get(task["taskArn"], {})
+                for container in task.get("containers", []):
+                    container["lastStatus"] = task.get("lastStatus", "RUNNING")
+                    container.pop("exitCode", None)
+                if task.get("lastStatus") != "STOPPED":
+                    continue
+                stamp = self.recorder.stopped_at.setdefault(
+                    task["taskArn"], time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                )
+                task["stoppedAt"] = stamp
+                if task.get("desiredStatus") == "STOPPED" and task.get("stoppedReason"):
+                    task["stopCode"] = "UserInitiated"
+                    for container in task.get("containers", []):
+                        container["exitCode"] = 143
+                    continue
+                task["stopCode"] = ending.get("STOP_CODE", "EssentialContainerExited")
+                task["stoppedReason"] = ending.get("STOPPED_REASON", "Essential container in task exited")
+                for container in task.get("containers", []):
+                    container["exitCode"] = int(ending.get("EXIT_CODE", "0"))
+        return json.dumps(answer).encode()
 
     @staticmethod
     def _reply(request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: bytes) -> None:
@@ -117,7 +203,8 @@ class AwsProxy:
                 request.send_header(key, value)
         request.send_header("Content-Length", str(len(payload)))
         request.end_headers()
-        request.wfile.write(payload)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a killed operator's call
+            request.wfile.write(payload)
 
 
 def _query_action(body: bytes) -> str:

@@ -47,7 +47,8 @@ def kube(workdir: Path) -> Iterator[KubeCluster]:
 def operator(
     workdir: Path, kube: KubeCluster, aws: AwsProxy, ecs_setup: dict[str, str]
 ) -> Iterator[Operator]:
-    running = Operator(workdir, kube, aws.url)
+    # Tests that restart or kill an operator run their own, in namespaces outside this pattern.
+    running = Operator(workdir, kube, aws.url, "--namespace", "e2e-*", "--track-interval", "1")
     yield running
     running.stop()
     assert "Traceback" not in running.process.log(), running.process.log()[-5000:]
@@ -56,3 +57,10 @@ def operator(
 @pytest.fixture
 def namespace(kube: KubeCluster, operator: Operator) -> str:
     return kube.create_namespace(f"e2e-{next(_namespaces)}")
+
+
+@pytest.fixture
+def tasks_stay_running(moto: MotoServer) -> Iterator[None]:
+    moto.task_progression(1_000_000)  # DescribeTasks no longer moves RUNNING tasks towards STOPPED
+    yield
+    moto.task_progression(1)

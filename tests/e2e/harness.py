@@ -122,6 +122,18 @@ class MotoServer:
             )  # fmt: skip
         return self._clients[service]
 
+    def task_progression(self, describes_per_step: int) -> None:
+        """Through moto's state manager: a task moves one state (RUNNING, DEACTIVATING,
+        STOPPING, DEPROVISIONING, STOPPED) per this many DescribeTasks calls."""
+        body = {
+            "model_name": "ecs::task",
+            "transition": {"progression": "manual", "times": describes_per_step},
+        }
+        request = urllib.request.Request(
+            f"{self.url}/moto-api/state-manager/set-transition", data=json.dumps(body).encode(), method="POST"
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+
     def prepare_ecs(self, cluster: str = "default") -> dict[str, Any]:
         """A cluster with container instances, task definitions and an awsvpc network."""
         ecs, ec2 = self.client("ecs"), self.client("ec2")
@@ -291,6 +303,10 @@ class KubeCluster:
         body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "ScheduledEcsJob",
                 "metadata": {"name": name, **metadata}, "spec": spec}  # fmt: skip
         return dict(self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body))
+
+    def annotate(self, namespace: str, name: str, annotations: dict[str, str]) -> None:
+        body = {"metadata": {"annotations": annotations}}
+        self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, body)
 
     def patch_spec(self, namespace: str, name: str, spec: dict[str, Any]) -> None:
         self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, {"spec": spec})

@@ -1,10 +1,7 @@
 """End-to-end: SQS triggers against moto's SQS and ECS over HTTP."""
 
-import json
 import time
-import urllib.request
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -150,22 +147,6 @@ def test_two_jobs_on_one_queue_share_one_attributes_call(
     # One call per check instant (both jobs fire on the same even second), never one per job.
     assert len(calls) == len(instants), [c.received for c in calls]
     assert len(aws.recorder.operations("GetQueueUrl")) >= 1
-
-
-@pytest.fixture
-def tasks_stay_running(moto: MotoServer) -> Iterator[None]:
-    def transition(times: int) -> None:
-        body = json.dumps(
-            {"model_name": "ecs::task", "transition": {"progression": "manual", "times": times}}
-        ).encode()
-        request = urllib.request.Request(
-            f"{moto.url}/moto-api/state-manager/set-transition", data=body, method="POST"
-        )
-        urllib.request.urlopen(request).close()
-
-    transition(1_000_000)  # DescribeTasks no longer advances RUNNING tasks towards STOPPED
-    yield
-    transition(1)
 
 
 def test_accurate_starts_only_the_difference(

@@ -44,7 +44,7 @@ def test_names_and_columns() -> None:
     version = crd["spec"]["versions"][0]
     assert version["name"] == "v1alpha1" and version["subresources"] == {"status": {}}
     assert [c["name"] for c in version["additionalPrinterColumns"]] == [
-        "Schedule", "Suspended", "Last Run", "Next Run", "Ready", "Age",
+        "Schedule", "Suspended", "Last Run", "Last Success", "Next Run", "Ready", "Age",
     ]  # fmt: skip
     spec = version["schema"]["openAPIV3Schema"]["properties"]["spec"]
     assert spec["required"] == ["taskDefinition", "schedule"]

@@ -4,6 +4,8 @@ import ast
 import json
 from pathlib import Path
 
+import botocore.session
+
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = json.loads((ROOT / "docs" / "iam-policy.json").read_text())
 
@@ -17,22 +19,25 @@ def granted() -> set[str]:
 
 
 def boto_calls() -> set[str]:
-    """client.<operation>(...) calls in the adapters, as IAM action names."""
-    services = {"ecs": "ecs", "sqs": "sqs"}
+    """Every ECS or SQS operation the adapters call (client.<operation>(...) or a paginator),
+    named as IAM names it, found through botocore's own service models."""
+    session = botocore.session.get_session()
+    operations: dict[str, set[str]] = {}
+    for service in ("ecs", "sqs"):
+        client = session.create_client(
+            service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        for method, api in client.meta.method_to_api_mapping.items():
+            operations.setdefault(method, set()).add(f"{service}:{api}")
     calls: set[str] = set()
     for path in (ROOT / "operator" / "ecs_scheduler" / "adapters").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr[0].islower()
-            ):
-                name = node.func.attr
-                camel = "".join(part.capitalize() for part in name.split("_"))
-                if name in {"run_task", "describe_tasks", "stop_task", "list_tasks"}:
-                    calls.add(f"{services['ecs']}:{camel}")
-                if name in {"get_queue_attributes", "get_queue_url"}:
-                    calls.add(f"{services['sqs']}:{camel}")
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            name = node.func.attr
+            if name == "get_paginator" and node.args and isinstance(node.args[0], ast.Constant):
+                name = str(node.args[0].value)
+            calls.update(operations.get(name, set()))
     return calls
 
 
@@ -42,10 +47,19 @@ def test_every_call_the_adapters_make_is_granted() -> None:
 
 def test_least_privilege() -> None:
     assert granted() == {
-        "ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks",
+        "ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "ecs:DescribeTaskDefinition",
         "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "iam:PassRole",
     }  # fmt: skip
     assert not any("*" in action for action in granted())
     pass_role = next(s for s in POLICY["Statement"] if s["Action"] == "iam:PassRole")
     assert pass_role["Resource"] != "*"
     assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "ecs-tasks.amazonaws.com"
+
+
+def test_the_adapters_calls_are_found() -> None:
+    assert {
+        "ecs:RunTask",
+        "ecs:ListTasks",
+        "ecs:DescribeTaskDefinition",
+        "sqs:GetQueueAttributes",
+    } <= boto_calls()

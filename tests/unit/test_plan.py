@@ -173,3 +173,15 @@ def test_overrides_size_counts_json_characters() -> None:
     assert overrides_size(overrides) == len(
         '{"containerOverrides":[{"name":"c","environment":[{"name":"K","value":"v"}]}]}'
     )
+
+
+def test_run_now_and_retry_attempts_get_their_own_stable_tokens() -> None:
+    scheduled = client_token(JOB.uid, INSTANT, 0)
+    manual = client_token(JOB.uid, INSTANT, 0, run_now="ticket-42")
+    # A run-now token ignores the instant (the moment it was seen changes on a restart).
+    assert manual == client_token(JOB.uid, datetime(2030, 1, 1, tzinfo=UTC), 0, run_now="ticket-42")
+    assert manual != client_token(JOB.uid, INSTANT, 0, run_now="ticket-43")
+    second = client_token(JOB.uid, INSTANT, 0, attempt=2)
+    assert len({scheduled, manual, second, client_token(JOB.uid, INSTANT, 0, attempt=3)}) == 4
+    assert second == client_token(JOB.uid, INSTANT, 0, attempt=2)
+    assert scheduled == client_token(JOB.uid, INSTANT, 0, attempt=1), "first attempts keep their token"

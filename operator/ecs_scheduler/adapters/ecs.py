@@ -1,4 +1,8 @@
-"""The ECS boundary: RunTask and DescribeTasks, off the event loop."""
+"""The ECS boundary: RunTask, DescribeTasks, StopTask, ListTasks, DescribeTaskDefinition.
+
+Every call runs off the event loop in the shared bounded pool; botocore's retry mode handles
+throttling. Responses cross the boundary as ECS's own JSON; the core reads them.
+"""
 
 import logging
 from typing import Any, Protocol
@@ -13,13 +17,31 @@ logger = logging.getLogger(__name__)
 DESCRIBE_BATCH = 100
 """DescribeTasks takes at most 100 task ARNs per call."""
 
+EcsError = (ClientError, BotoCoreError)
+
 
 class EcsApi(Protocol):
     """The ECS calls the operator makes."""
 
     async def run_task(self, call: RunTaskCall) -> RunTaskOutcome: ...
 
-    async def task_statuses(self, *, cluster: str, region: str | None, arns: list[str]) -> dict[str, str]: ...
+    async def describe_tasks(
+        self, *, cluster: str, region: str | None, arns: list[str], tags: bool = False
+    ) -> list[dict[str, Any]]:
+        """The tasks ECS still knows among `arns` (forgotten ones are absent), 100 per call."""
+        ...
+
+    async def stop_task(self, *, cluster: str, region: str | None, arn: str, reason: str) -> None: ...
+
+    async def list_tasks(self, *, cluster: str, region: str | None, started_by: str) -> list[str]:
+        """ARNs of running and recently stopped tasks with this startedBy."""
+        ...
+
+    async def essential_containers(
+        self, *, region: str | None, task_definition_arn: str
+    ) -> frozenset[str] | None:
+        """Names of the essential containers, or None when the definition cannot be read."""
+        ...
 
 
 def outcome_from_response(response: dict[str, Any]) -> RunTaskOutcome:
@@ -38,15 +60,27 @@ def outcome_from_response(response: dict[str, Any]) -> RunTaskOutcome:
     )
 
 
+def essentials_of(task_definition: dict[str, Any]) -> frozenset[str]:
+    """Essential container names; ECS treats a container as essential unless it says otherwise."""
+    return frozenset(
+        str(c["name"]) for c in task_definition.get("containerDefinitions", []) if c.get("essential", True)
+    )
+
+
 class Boto3Ecs:
     """EcsApi over boto3."""
 
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
+        # Task definition revisions are immutable, so their essential containers never change.
+        self._essentials: dict[tuple[str | None, str], frozenset[str] | None] = {}
+
+    def _client(self, region: str | None) -> Any:
+        return self._clients.client("ecs", region)
 
     def _run_task_blocking(self, call: RunTaskCall) -> RunTaskOutcome:
         try:
-            response = self._clients.client("ecs", call.region).run_task(**call.request)
+            response = self._client(call.region).run_task(**call.request)
         except ClientError as error:
             info = error.response.get("Error", {})
             return RunTaskOutcome(
@@ -59,16 +93,53 @@ class Boto3Ecs:
     async def run_task(self, call: RunTaskCall) -> RunTaskOutcome:
         return await self._clients.call(lambda: self._run_task_blocking(call))
 
-    def _describe_blocking(self, cluster: str, region: str | None, arns: list[str]) -> dict[str, str]:
-        client = self._clients.client("ecs", region)
-        statuses: dict[str, str] = {}
+    def _describe_blocking(
+        self, cluster: str, region: str | None, arns: list[str], tags: bool
+    ) -> list[dict[str, Any]]:
+        client = self._client(region)
+        include = {"include": ["TAGS"]} if tags else {}
+        found: list[dict[str, Any]] = []
         for start in range(0, len(arns), DESCRIBE_BATCH):
-            response = client.describe_tasks(cluster=cluster, tasks=arns[start : start + DESCRIBE_BATCH])
-            statuses.update({t["taskArn"]: t.get("lastStatus", "UNKNOWN") for t in response.get("tasks", [])})
-        return statuses
+            batch = arns[start : start + DESCRIBE_BATCH]
+            found += client.describe_tasks(cluster=cluster, tasks=batch, **include).get("tasks", [])
+        return found
 
-    async def task_statuses(self, *, cluster: str, region: str | None, arns: list[str]) -> dict[str, str]:
-        """lastStatus of each task ECS still knows; tasks it forgot are absent."""
+    async def describe_tasks(
+        self, *, cluster: str, region: str | None, arns: list[str], tags: bool = False
+    ) -> list[dict[str, Any]]:
         if not arns:
-            return {}
-        return await self._clients.call(lambda: self._describe_blocking(cluster, region, arns))
+            return []
+        return await self._clients.call(lambda: self._describe_blocking(cluster, region, arns, tags))
+
+    async def stop_task(self, *, cluster: str, region: str | None, arn: str, reason: str) -> None:
+        # ECS caps the reason at 255 characters.
+        await self._clients.call(
+            lambda: self._client(region).stop_task(cluster=cluster, task=arn, reason=reason[:255])
+        )
+
+    def _list_blocking(self, cluster: str, region: str | None, started_by: str) -> list[str]:
+        paginator = self._client(region).get_paginator("list_tasks")
+        arns: list[str] = []
+        for desired in ("RUNNING", "STOPPED"):
+            for page in paginator.paginate(cluster=cluster, startedBy=started_by, desiredStatus=desired):
+                arns += page.get("taskArns", [])
+        return list(dict.fromkeys(arns))
+
+    async def list_tasks(self, *, cluster: str, region: str | None, started_by: str) -> list[str]:
+        return await self._clients.call(lambda: self._list_blocking(cluster, region, started_by))
+
+    async def essential_containers(
+        self, *, region: str | None, task_definition_arn: str
+    ) -> frozenset[str] | None:
+        key = (region, task_definition_arn)
+        if key not in self._essentials:
+            try:
+                response = await self._clients.call(
+                    lambda: self._client(region).describe_task_definition(taskDefinition=task_definition_arn)
+                )
+            except EcsError as error:
+                # Without the definition every container counts as essential: stricter, never laxer.
+                logger.warning("cannot read task definition %s: %s", task_definition_arn, error)
+                return None
+            self._essentials[key] = essentials_of(response["taskDefinition"])
+        return self._essentials[key]

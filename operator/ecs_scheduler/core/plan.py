@@ -38,9 +38,17 @@ def split_counts(total: int, per_call: int = MAX_TASKS_PER_CALL) -> list[int]:
     return [min(per_call, total - start) for start in range(0, total, per_call)]
 
 
-def client_token(uid: str, instant: datetime, call_index: int) -> str:
-    """Deterministic idempotency token: the same job, instant and call always give the same one."""
-    material = f"{uid}|{instant.astimezone(UTC).isoformat()}|{call_index}"
+def client_token(
+    uid: str, instant: datetime, call_index: int, *, run_now: str | None = None, attempt: int = 1
+) -> str:
+    """Deterministic idempotency token: the same job, run and call always give the same one.
+
+    A run is its scheduled instant, or for a manual run the run-now annotation value (its
+    instant is only the moment it was seen, which a restart would change). Each retry attempt
+    gets its own token, or ECS would answer it with the failed attempt's tasks.
+    """
+    run = f"run-now:{run_now}" if run_now is not None else instant.astimezone(UTC).isoformat()
+    material = f"{uid}|{run}|{call_index}" + (f"|attempt:{attempt}" if attempt > 1 else "")
     token = "es-" + hashlib.sha256(material.encode()).hexdigest()[:48]
     assert len(token) <= MAX_CLIENT_TOKEN_CHARS
     return token
@@ -131,12 +139,21 @@ def run_task_calls(
     default_cluster: str,
     default_region: str | None,
     started_by: str,
+    run_now: str | None = None,
+    attempt: int = 1,
 ) -> list[RunTaskCall]:
     """The RunTask calls that start `task_count` tasks for the fire at `instant`."""
     base = _base_request(spec, cluster=spec.cluster or default_cluster, started_by=started_by)
     base["tags"] = _tags(spec, job, instant)
     region = spec.region or default_region
     return [
-        RunTaskCall(region, {**base, "count": count, "clientToken": client_token(job.uid, instant, index)})
+        RunTaskCall(
+            region,
+            {
+                **base,
+                "count": count,
+                "clientToken": client_token(job.uid, instant, index, run_now=run_now, attempt=attempt),
+            },
+        )
         for index, count in enumerate(split_counts(task_count))
     ]

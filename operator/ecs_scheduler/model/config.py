@@ -19,4 +19,6 @@ class OperatorConfig:
     log_json: bool = False
     liveness_endpoint: str | None = None
     metrics_port: int | None = None
+    track_interval: float = 10.0
+    """Seconds between two DescribeTasks sweeps over every task not yet stopped."""
     extra: dict[str, str] = field(default_factory=dict)

@@ -102,6 +102,7 @@ def custom_resource_definition() -> JsonSchema:
                         _ready_column("Schedule", ".spec.schedule"),
                         _ready_column("Suspended", ".spec.suspended", "boolean"),
                         _ready_column("Last Run", ".status.lastRun", "date"),
+                        _ready_column("Last Success", ".status.lastSuccessfulRun", "date"),
                         _ready_column("Next Run", ".status.estimatedNextRun", "date"),
                         _ready_column("Ready", '.status.conditions[?(@.type=="Ready")].status'),
                         _ready_column("Age", ".metadata.creationTimestamp", "date"),

@@ -11,3 +11,5 @@ CRD_NAME = f"{PLURAL}.{GROUP}"
 
 JOB_TAG = f"{GROUP}/job"
 SCHEDULED_AT_TAG = f"{GROUP}/scheduled-at"
+RUN_NOW_ANNOTATION = f"{GROUP}/run-now"
+"""Setting this annotation to a new value starts one run at once."""

@@ -131,7 +131,35 @@ class SqsTrigger(ApiModel):
         return self
 
 
+DEFAULT_RETRY_ON = ("RESOURCE:*", "AGENT", "SpotInterruption", "TaskFailedToStart")
+
+
+class RetryPolicy(ApiModel):
+    """Run a failed run's failed tasks again, a bounded number of times."""
+
+    max_attempts: int = Field(
+        default=3, ge=1, le=10, description="Attempts per run, the first included (1: never retry)."
+    )
+    backoff_seconds: int = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="Wait before the first retry; each further retry waits twice as long (at most 1 hour).",
+    )
+    retry_on: list[NonEmpty] = Field(
+        default_factory=lambda: list(DEFAULT_RETRY_ON),
+        min_length=1,
+        max_length=20,
+        description=(
+            "Failures that are retried: RunTask failure reasons or API error codes (RESOURCE:MEMORY, AGENT, "
+            "ThrottlingException) and task stop codes (SpotInterruption, TaskFailedToStart, "
+            "EssentialContainerExited for non-zero exits). '*' matches any text."
+        ),
+    )
+
+
 ScheduleSyntax = Literal["Cron", "EcsScheduler"]
+ConcurrencyPolicy = Literal["Allow", "Forbid", "Replace"]
 LaunchType = Literal["EC2", "FARGATE", "EXTERNAL"]
 
 
@@ -190,6 +218,33 @@ class ScheduledEcsJobSpec(ApiModel):
         description="Start tasks by queue depth. With a trigger, schedule says how often the queue is checked.",
     )
     overrides: Overrides | None = Field(default=None, description="ECS overrides for every task started.")
+    concurrency_policy: ConcurrencyPolicy = Field(
+        default="Allow",
+        description=(
+            "What a fire does while an earlier run still has tasks running: Allow starts another run, "
+            "Forbid skips this fire, Replace stops the running tasks and then starts the new run."
+        ),
+    )
+    starting_deadline_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "A run that cannot start within this many seconds of its instant (operator down, stalled) is "
+            "missed, not started late. Of several missed instants only the most recent is ever started."
+        ),
+    )
+    retry_policy: RetryPolicy | None = Field(
+        default=None, description="Retry failed runs. Without it a failed run is recorded and not retried."
+    )
+    successful_runs_history_limit: int = Field(
+        default=3, ge=0, le=50, description="Successful runs kept in status.history."
+    )
+    failed_runs_history_limit: int = Field(
+        default=1,
+        ge=0,
+        le=50,
+        description="Runs kept in status.history that did not succeed (failed, unknown, skipped, replaced).",
+    )
     launch_type: LaunchType | None = Field(
         default=None,
         description="EC2, FARGATE or EXTERNAL. Mutually exclusive with capacityProviderStrategy.",

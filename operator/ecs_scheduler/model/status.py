@@ -24,11 +24,60 @@ class Condition(ApiModel):
     )
 
 
+RunOrigin = Literal["Schedule", "RunNow"]
+RunOutcome = Literal["Succeeded", "Failed", "Unknown", "Skipped", "Replaced"]
+
+
+class ContainerResult(ApiModel):
+    """How one container of a task ended."""
+
+    name: str = Field(description="Container name.")
+    exit_code: int | None = Field(default=None, description="Exit code, once the container stopped.")
+    reason: str | None = Field(default=None, description="Why the container stopped, when ECS says.")
+
+
 class LaunchedTask(ApiModel):
-    """One ECS task started by the last run."""
+    """One ECS task started by the last run, as the operator last saw it."""
 
     task_arn: str = Field(description="ARN of the ECS task.")
-    last_status: str | None = Field(default=None, description="The task's last known ECS status.")
+    last_status: str | None = Field(
+        default=None, description="The task's last known ECS status; UNKNOWN when ECS no longer reports it."
+    )
+    stop_code: str | None = Field(default=None, description="ECS stop code, once stopped.")
+    stopped_reason: str | None = Field(default=None, description="ECS stopped reason, once stopped.")
+    containers: list[ContainerResult] = Field(default_factory=list, description="Per-container results.")
+    started_at: datetime | None = Field(default=None, description="When the task started running.")
+    stopped_at: datetime | None = Field(default=None, description="When the task stopped.")
+
+
+class ActiveRun(ApiModel):
+    """A run with tasks not yet stopped, or waiting for a retry: what a restart resumes."""
+
+    scheduled_time: datetime = Field(description="The instant this run is for.")
+    origin: RunOrigin = Field(default="Schedule", description="Schedule, or RunNow for a manual run.")
+    run_now: str | None = Field(default=None, description="The run-now annotation value, for RunNow runs.")
+    attempt: int = Field(default=1, ge=1, description="Attempt number, 1 for the first.")
+    region: str | None = Field(default=None, description="Region the tasks run in.")
+    cluster: str = Field(description="Cluster the tasks run in.")
+    task_arns: list[str] = Field(default_factory=list, description="Tasks of this attempt.")
+    not_started: int = Field(default=0, ge=0, description="Tasks RunTask did not start.")
+    launch_failures: list[str] = Field(default_factory=list, description="Why RunTask did not start them.")
+    retry_at: datetime | None = Field(
+        default=None, description="When the next attempt starts, if one is due."
+    )
+    retry_tasks: int = Field(default=0, ge=0, description="Tasks the next attempt starts.")
+
+
+class RunRecord(ApiModel):
+    """One finished (or skipped) attempt of a run."""
+
+    scheduled_time: datetime = Field(description="The instant the run was for.")
+    origin: RunOrigin = Field(default="Schedule", description="Schedule or RunNow.")
+    attempt: int = Field(default=1, ge=1, description="Attempt number.")
+    outcome: RunOutcome = Field(description="Succeeded, Failed, Unknown, Skipped or Replaced.")
+    tasks: int = Field(default=0, ge=0, description="Tasks the attempt started.")
+    reason: str = Field(default="", description="Why it failed or was skipped, and whether it is retried.")
+    finished_time: datetime | None = Field(default=None, description="When the operator saw it end.")
 
 
 class ScheduledEcsJobStatus(ApiModel):
@@ -54,5 +103,22 @@ class ScheduledEcsJobStatus(ApiModel):
     last_queue_depth: int | None = Field(default=None, description="Queue depth counted at the last check.")
     last_decision: str | None = Field(
         default=None, description="What the last check decided, e.g. 'depth 250, 100 per task -> 3 tasks'."
+    )
+    last_schedule_time: datetime | None = Field(
+        default=None,
+        description="The latest scheduled instant the operator handled (ran, skipped or missed); restarts resume after it.",
+    )
+    last_successful_run: datetime | None = Field(
+        default=None, description="Scheduled instant of the latest run that succeeded."
+    )
+    active: list[ActiveRun] = Field(
+        default_factory=list, description="Runs whose tasks are still running, or that wait for a retry."
+    )
+    history: list[RunRecord] = Field(
+        default_factory=list,
+        description="Latest finished runs, oldest first, within successfulRunsHistoryLimit and failedRunsHistoryLimit.",
+    )
+    run_now_handled: str | None = Field(
+        default=None, description="The last value of the ecs-scheduler.dev/run-now annotation acted on."
     )
     conditions: list[Condition] = Field(default_factory=list, description="Ready and its reason.")

@@ -3,7 +3,7 @@
 Metric names are part of the public contract (dashboards and alerts use them).
 """
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 LATENESS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -37,6 +37,28 @@ class Metrics:
         self.status_write_errors = Counter(
             "ecs_scheduler_status_write_errors",
             "Status writes that failed (and were retried).",
+            registry=self.registry,
+        )
+
+        self.active_tasks = Gauge(
+            "ecs_scheduler_active_tasks",
+            "Tasks started by the operator that it has not yet seen stopped.",
+            registry=self.registry,
+        )
+        self.runs_finished = Counter(
+            "ecs_scheduler_runs_finished",
+            "Run attempts that ended, by outcome (Succeeded, Failed, Unknown, Skipped, Replaced).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.missed = Counter(
+            "ecs_scheduler_missed_instants",
+            "Scheduled instants that never ran (downtime or a stall beyond startingDeadlineSeconds).",
+            registry=self.registry,
+        )
+        self.describe_calls = Counter(
+            "ecs_scheduler_describe_tasks_calls",
+            "DescribeTasks calls made to follow tasks (at most 100 tasks each).",
             registry=self.registry,
         )
 

@@ -1,0 +1,81 @@
+"""What the scheduler holds per job, and the one way it reports on a job (status and Events)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ecs_scheduler.adapters.kube import KubeWriter
+from ecs_scheduler.core.plan import JobIdentity
+from ecs_scheduler.core.status import Readiness, ready_condition, with_condition
+from ecs_scheduler.core.validation import ValidJob
+from ecs_scheduler.model.job import JobKey
+from ecs_scheduler.runtime.background import Background
+from ecs_scheduler.runtime.clock import Clock
+from ecs_scheduler.runtime.runs import Run
+from ecs_scheduler.runtime.status_sink import StatusSink
+
+
+@dataclass
+class JobState:
+    """One resource as the scheduler knows it. Replaced on spec changes; run facts carry over."""
+
+    identity: JobIdentity
+    fingerprint: str
+    generation: int | None
+    job: ValidJob | None
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    last_successful_run: str | None = None
+    last_schedule_time: datetime | None = None
+    run_now_handled: str | None = None
+    resumed_after: datetime | None = None
+    """lastScheduleTime as the status said when this process first saw the job."""
+    latest_run: Run | None = None
+
+    @property
+    def key(self) -> JobKey:
+        return JobKey(self.identity.namespace, self.identity.name)
+
+    def carry_over(self, previous: "JobState") -> None:
+        self.conditions = list(previous.conditions)
+        self.history = previous.history
+        self.last_successful_run = previous.last_successful_run
+        self.last_schedule_time = previous.last_schedule_time
+        self.run_now_handled = previous.run_now_handled
+        self.resumed_after = previous.resumed_after
+        self.latest_run = previous.latest_run
+
+
+class Reporter:
+    """Status merge patches (through the sink) and Events, for every part of the runtime."""
+
+    def __init__(self, kube: KubeWriter, sink: StatusSink, clock: Clock, background: Background) -> None:
+        self._kube = kube
+        self._sink = sink
+        self._clock = clock
+        self._background = background
+
+    def write(self, key: JobKey, patch: dict[str, Any]) -> None:
+        self._sink.write(key, patch)
+
+    def ready(self, state: JobState, readiness: Readiness, patch: dict[str, Any]) -> None:
+        """Write `patch` together with the Ready condition `readiness` describes."""
+        condition = ready_condition(
+            readiness, generation=state.generation, previous=state.conditions, now=self._clock.now()
+        )
+        state.conditions = with_condition(state.conditions, condition)
+        self._sink.write(state.key, {**patch, "conditions": state.conditions})
+
+    def event(self, state: JobState, type_: str, reason: str, message: str) -> None:
+        identity = state.identity
+        self._background.spawn(
+            self._kube.post_event(
+                namespace=identity.namespace,
+                name=identity.name,
+                uid=identity.uid,
+                type_=type_,
+                reason=reason,
+                message=message,
+            ),
+            name=f"event:{identity.key}",
+        )

@@ -1,0 +1,431 @@
+"""Runs from start to end: concurrency policy, trigger check, RunTask, tracking, outcome, retries.
+
+The scheduler decides *when* (and which instant); this module does everything a run needs
+after that. Each attempt of a run is launched with clientTokens derived from the job, the run
+(instant or run-now value) and the attempt, so whatever repeats a launch (a restart, a
+failover) gets ECS's deduplicated answer instead of new tasks.
+"""
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from ecs_scheduler.adapters.ecs import EcsApi, EcsError
+from ecs_scheduler.adapters.triggers import TriggerSource
+from ecs_scheduler.core.history import with_record
+from ecs_scheduler.core.plan import run_task_calls
+from ecs_scheduler.core.policies import concurrency_action, plan_retry
+from ecs_scheduler.core.scaling import ScalingDecision, decide
+from ecs_scheduler.core.status import Readiness, iso, iso_precise, ready_of, schedule_readiness
+from ecs_scheduler.core.tasks import TaskReport, run_verdict, task_report
+from ecs_scheduler.model import names
+from ecs_scheduler.model.config import OperatorConfig
+from ecs_scheduler.model.job import JobKey
+from ecs_scheduler.model.launch import LaunchFailure, RunTaskOutcome
+from ecs_scheduler.model.spec import ScheduledEcsJobSpec
+from ecs_scheduler.model.status import RunOrigin, RunOutcome
+from ecs_scheduler.model.trigger import TriggerFailure
+from ecs_scheduler.runtime.background import Background
+from ecs_scheduler.runtime.clock import Clock
+from ecs_scheduler.runtime.jobs import JobState, Reporter
+from ecs_scheduler.runtime.metrics import Metrics
+from ecs_scheduler.runtime.runs import Run
+from ecs_scheduler.runtime.tracker import Tracker
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LIMITS = (3, 1)
+
+
+class Lifecycle:
+    def __init__(
+        self,
+        *,
+        config: OperatorConfig,
+        ecs: EcsApi,
+        triggers: Mapping[str, TriggerSource],
+        reporter: Reporter,
+        clock: Clock,
+        metrics: Metrics,
+        background: Background,
+        jobs: Mapping[JobKey, JobState],
+    ) -> None:
+        self._config = config
+        self._ecs = ecs
+        self._triggers = triggers
+        self._report = reporter
+        self._clock = clock
+        self._metrics = metrics
+        self._background = background
+        self._jobs = jobs
+        self.tracker = Tracker(ecs, metrics)
+
+    # -- Where runs live in status -------------------------------------------------------
+
+    def runs_patch(self, state: JobState) -> dict[str, Any]:
+        patch: dict[str, Any] = {
+            "active": [run.to_status() for run in self.tracker.runs_of(state.key)],
+            "history": state.history,
+            "lastSuccessfulRun": state.last_successful_run,
+        }
+        if state.latest_run is not None:
+            patch["lastRunTasks"] = state.latest_run.tasks_status()
+        return patch
+
+    def resume(self, state: JobState, active: Iterable[dict[str, Any]], last_tasks: Iterable[Any]) -> None:
+        """Track again what the status says was running when the operator stopped."""
+        known = {t.get("taskArn"): t for t in last_tasks if isinstance(t, dict)}
+        for raw in active:
+            try:
+                run = Run.from_status(state.key, raw)
+            except ValueError as error:
+                logger.warning("ignoring unreadable status.active entry of %s: %s", state.key, error)
+                continue
+            for arn in run.reports:
+                if arn in known:
+                    run.reports[arn] = TaskReport(arn, str(known[arn].get("lastStatus") or "PROVISIONING"))
+            self.tracker.add(run)
+            state.latest_run = run
+            if run.waiting_for_retry:
+                self._retry_later(run)
+
+    # -- Starting a run ----------------------------------------------------------------
+
+    async def start(
+        self,
+        state: JobState,
+        instant: datetime,
+        *,
+        next_run: datetime | None,
+        origin: RunOrigin = "Schedule",
+        run_now: str | None = None,
+    ) -> None:
+        assert state.job is not None
+        spec = state.job.spec
+        marks = self._marks(state, instant, origin, run_now, next_run)
+        if spec.concurrency_policy != "Allow" and self.tracker.runs_of(state.key):
+            await self.sweep(self.tracker.runs_of(state.key))  # decide on fresh task states
+            action = concurrency_action(spec.concurrency_policy, len(self.tracker.runs_of(state.key)))
+            if action == "Skip":
+                self._skip(state, instant, origin, marks)
+                return
+            if action == "ReplaceThenLaunch":
+                await self._replace(state, instant)
+        task_count, trigger_status = spec.task_count, {}
+        if spec.trigger is not None:
+            try:
+                decision = await self._check_trigger(state, instant)
+            except TriggerFailure as failure:
+                self._report_trigger_failure(state, instant, failure)
+                return
+            task_count = decision.tasks
+            trigger_status = {
+                "lastTriggerCheck": iso_precise(instant),
+                "lastQueueDepth": decision.depth,
+                "lastDecision": decision.explanation,
+            }
+            if task_count == 0:
+                self._report.ready(state, self._scheduled(state, next_run), {**trigger_status, **marks})
+                return
+        run = Run(
+            key=state.key,
+            scheduled=instant,
+            cluster=spec.cluster or self._config.default_cluster,
+            region=spec.region or self._config.default_region,
+            origin=origin,
+            run_now=run_now,
+        )
+        failures = await self._launch(state, spec, run, task_count)
+        state = self._jobs.get(state.key) or state  # the spec may have changed while launching
+        decision_text = f" ({trigger_status['lastDecision']})" if trigger_status else ""
+        if failures:
+            reasons = "; ".join(f"{f.reason}{': ' + f.detail if f.detail else ''}" for f in failures)
+            readiness = Readiness(
+                False, "LaunchFailed", f"{len(run.arns)} of {task_count} tasks started: {reasons}"
+            )
+            self._report.event(state, "Warning", "LaunchFailed", readiness.message)
+        else:
+            readiness = self._scheduled(state, next_run)
+            self._report.event(
+                state,
+                "Normal",
+                "Launched",
+                f"started {len(run.arns)} task(s) for {run.describe()}{decision_text}",
+            )
+        patch = {**trigger_status, **marks, "lastRun": iso_precise(instant)}
+        await self._adopt_launched(state, run)
+        self._report.ready(state, readiness, {**patch, **self.runs_patch(state)})
+
+    def _marks(
+        self,
+        state: JobState,
+        instant: datetime,
+        origin: RunOrigin,
+        run_now: str | None,
+        next_run: datetime | None,
+    ) -> dict[str, Any]:
+        """What the status must remember so that a restart neither repeats nor loses this run."""
+        if origin == "RunNow":
+            return {"runNowHandled": run_now}
+        state.last_schedule_time = max(instant, state.last_schedule_time or instant)
+        return {
+            "lastScheduleTime": iso_precise(state.last_schedule_time),
+            "estimatedNextRun": iso_precise(next_run) if next_run else None,
+        }
+
+    def _scheduled(self, state: JobState, next_run: datetime | None) -> Readiness:
+        resolved = state.job.schedule.resolved() if state.job else ""
+        return schedule_readiness(suspended=False, next_run=next_run, resolved=resolved)
+
+    async def _launch(
+        self, state: JobState, spec: ScheduledEcsJobSpec, run: Run, task_count: int
+    ) -> list[LaunchFailure]:
+        calls = run_task_calls(
+            spec,
+            job=state.identity,
+            instant=run.scheduled,
+            task_count=task_count,
+            default_cluster=self._config.default_cluster,
+            default_region=self._config.default_region,
+            started_by=self._config.started_by,
+            run_now=run.run_now,
+            attempt=run.attempt,
+        )
+        if run.origin == "Schedule" and run.attempt == 1:
+            self._metrics.lateness.observe(max(0.0, (self._clock.now() - run.scheduled).total_seconds()))
+        outcomes: list[RunTaskOutcome] = list(await asyncio.gather(*(self._ecs.run_task(c) for c in calls)))
+        for outcome in outcomes:
+            for arn, status in zip(outcome.task_arns, outcome.task_statuses, strict=True):
+                run.reports[arn] = TaskReport(arn, status)
+        failures = [f for o in outcomes for f in o.failures]
+        run.not_started = max(0, sum(c.count for c in calls) - len(run.reports))
+        run.launch_failures = list(dict.fromkeys(f.reason for f in failures))
+        self._metrics.tasks_launched.inc(len(run.reports))
+        for refused in failures:
+            self._metrics.launch_failures.labels(refused.reason).inc()
+        return failures
+
+    async def _adopt_launched(self, state: JobState, run: Run) -> None:
+        """Track a launched attempt; one that started nothing is finished at once."""
+        if not run.reports and not run.not_started:
+            return
+        state.latest_run = run
+        self.tracker.add(run)
+        if run.finished:
+            await self._finish(state, run)
+
+    def _skip(self, state: JobState, instant: datetime, origin: RunOrigin, marks: dict[str, Any]) -> None:
+        active = ", ".join(run.describe() for run in self.tracker.runs_of(state.key))
+        reason = f"{active} still active (concurrencyPolicy Forbid)"
+        self._record(state, Run(state.key, instant, "", None, origin=origin), "Skipped", reason, tasks=0)
+        self._report.event(state, "Normal", "RunSkipped", f"skipped the run for {iso(instant)}: {reason}")
+        self._report.write(state.key, {**marks, **self.runs_patch(state)})
+
+    async def _replace(self, state: JobState, instant: datetime) -> None:
+        reason = f"replaced by the run for {iso(instant)} (concurrencyPolicy Replace)"
+        for run in self.tracker.runs_of(state.key):
+            stopped = 0
+            for arn in run.unfinished():
+                try:
+                    await self._ecs.stop_task(cluster=run.cluster, region=run.region, arn=arn, reason=reason)
+                    stopped += 1
+                except EcsError as error:
+                    self._report.event(state, "Warning", "StopFailed", f"could not stop {arn}: {error}")
+            self.tracker.remove(run)
+            self._record(state, run, "Replaced", f"{stopped} task(s) stopped: {reason}", tasks=len(run.arns))
+            self._report.event(state, "Normal", "RunReplaced", f"stopped {run.describe()}: {reason}")
+
+    # -- Triggers ----------------------------------------------------------------------
+
+    async def _check_trigger(self, state: JobState, instant: datetime) -> ScalingDecision:
+        assert state.job is not None
+        spec = state.job.spec
+        trigger = spec.trigger
+        assert trigger is not None
+        region = spec.region or self._config.default_region
+        measured = await self._triggers[trigger.type].measure(trigger, region=region, instant=instant)
+        running = 0
+        if trigger.strategy == "Accurate":
+            runs = self.tracker.runs_of(state.key)
+            await self.sweep(runs)
+            running = sum(len(run.unfinished()) for run in self.tracker.runs_of(state.key))
+        return decide(
+            trigger, measured, task_count=spec.task_count, max_count=spec.effective_max_count, running=running
+        )
+
+    def _report_trigger_failure(self, state: JobState, instant: datetime, failure: TriggerFailure) -> None:
+        message = f"spec.trigger: {failure.code}: {failure.message}"
+        previous = ready_of(state.conditions)
+        if previous.get("reason") != "TriggerError" or previous.get("message") != message:
+            self._report.event(state, "Warning", "TriggerError", message)  # once per distinct error
+        logger.warning("trigger check for %s failed: %s", state.key, message)
+        readiness = Readiness(False, "TriggerError", message)
+        self._report.ready(state, readiness, {"lastTriggerCheck": iso_precise(instant)})
+
+    # -- Following runs to their end -----------------------------------------------------
+
+    async def track(self, interval: float) -> None:
+        """Sweep every tracked task forever; after the first sweep, adopt tasks nobody recorded."""
+        await asyncio.sleep(interval)
+        await self._adopt_orphans()
+        while True:
+            try:
+                await self.sweep(self.tracker.all_runs())
+            except Exception:  # one bad sweep must not end tracking
+                logger.exception("task sweep failed")
+            await asyncio.sleep(interval)
+
+    async def sweep(self, runs: list[Run]) -> None:
+        """Refresh `runs`, then finish those that ended and write the jobs that changed."""
+        changed = await self.tracker.refresh(runs)
+        touched = {run.key for run in changed}
+        for run in runs:
+            state = self._jobs.get(run.key)
+            if state is not None and run.finished and run in self.tracker.runs_of(run.key):
+                await self._finish(state, run)
+                touched.add(run.key)
+        for key in touched:
+            if (state := self._jobs.get(key)) is not None:
+                self._report.write(key, self.runs_patch(state))
+
+    async def _finish(self, state: JobState, run: Run) -> None:
+        verdict = run_verdict(
+            await self.tracker.verdicts(run), not_started=run.not_started, launch_failures=run.launch_failures
+        )
+        self.tracker.remove(run)
+        policy = state.job.spec.retry_policy if state.job else None
+        retry = None
+        if verdict.outcome == "Failed":
+            retry = plan_retry(
+                policy, attempt=run.attempt, failure_codes=verdict.failure_codes, now=self._clock.now()
+            )
+        reason = verdict.reason
+        if retry is not None and policy is not None:
+            reason += f"; retrying {retry.tasks} task(s) at {iso(retry.at)} (attempt {retry.attempt} of {policy.max_attempts})"
+        self._record(state, run, verdict.outcome, reason, tasks=len(run.arns))
+        if verdict.outcome == "Succeeded":
+            state.last_successful_run = iso_precise(run.scheduled)
+            self._report.event(state, "Normal", "RunSucceeded", f"{run.describe()} succeeded: {reason}")
+        else:
+            ended = "failed" if verdict.outcome == "Failed" else "ended with an unknown outcome"
+            self._report.event(state, "Warning", "RunFailed", f"{run.describe()} {ended}: {reason}")
+        if retry is not None:
+            following = Run(
+                key=run.key,
+                scheduled=run.scheduled,
+                cluster=run.cluster,
+                region=run.region,
+                origin=run.origin,
+                run_now=run.run_now,
+                attempt=retry.attempt,
+                retry_at=retry.at,
+                retry_tasks=retry.tasks,
+            )
+            self.tracker.add(following)
+            self._retry_later(following)
+
+    def _record(self, state: JobState, run: Run, outcome: RunOutcome, reason: str, *, tasks: int) -> None:
+        successes, others = (
+            (state.job.spec.successful_runs_history_limit, state.job.spec.failed_runs_history_limit)
+            if state.job
+            else DEFAULT_LIMITS
+        )
+        record = {
+            "scheduledTime": iso_precise(run.scheduled),
+            "origin": run.origin,
+            "attempt": run.attempt,
+            "outcome": outcome,
+            "tasks": tasks,
+            "reason": reason,
+            "finishedTime": iso(self._clock.now()),
+        }
+        state.history = with_record(state.history, record, successes=successes, others=others)
+        self._metrics.runs_finished.labels(outcome).inc()
+
+    # -- Retries -------------------------------------------------------------------------
+
+    def _retry_later(self, run: Run) -> None:
+        self._background.spawn(self._retry(run), name=f"retry:{run.key}", daemon=True)
+
+    async def _retry(self, run: Run) -> None:
+        assert run.retry_at is not None
+        await asyncio.sleep(max(0.0, (run.retry_at - self._clock.now()).total_seconds()))
+        state = self._jobs.get(run.key)
+        if state is None or state.job is None or run not in self.tracker.runs_of(run.key):
+            return  # deleted, invalid or replaced meanwhile
+        count = run.retry_tasks
+        failures = await self._launch(state, state.job.spec, run, count)
+        # Only now: a sweep during the launch would otherwise see an attempt without tasks as done.
+        run.retry_at, run.retry_tasks = None, 0
+        self._report.event(
+            state,
+            "Warning" if failures else "Normal",
+            "Retried",
+            f"started {len(run.reports)} of {count} task(s) for {run.describe()}"
+            + (f": {', '.join(run.launch_failures)}" if failures else ""),
+        )
+        state.latest_run = run
+        if run.finished:
+            await self._finish(state, run)
+        self._report.write(state.key, self.runs_patch(state))
+
+    # -- After a restart: tasks launched but never recorded --------------------------------
+
+    async def _adopt_orphans(self) -> None:
+        """Find this operator's tasks that no status mentions (killed between RunTask and the
+        status write, and not relaunched within the deadline), and track them as runs."""
+        places = {
+            (
+                s.job.spec.region or self._config.default_region,
+                s.job.spec.cluster or self._config.default_cluster,
+            )
+            for s in self._jobs.values()
+            if s.job is not None
+        }
+        tracked = self.tracker.tracked_arns()
+        for region, cluster in sorted(places, key=str):
+            try:
+                arns = await self._ecs.list_tasks(
+                    cluster=cluster, region=region, started_by=self._config.started_by
+                )
+                fresh = [arn for arn in arns if arn not in tracked]
+                described = await self._ecs.describe_tasks(
+                    cluster=cluster, region=region, arns=fresh, tags=True
+                )
+            except EcsError as error:
+                logger.warning("could not list tasks in %s/%s: %s", region, cluster, error)
+                continue
+            for (key, instant), tasks in _group_by_run(described).items():
+                state = self._jobs.get(key)
+                if state is None or not _unrecorded(state, instant, self.tracker.runs_of(key)):
+                    continue
+                run = Run(key, instant, cluster, region, reports={t.arn: t for t in tasks})
+                logger.info("adopting %d untracked task(s) of %s for %s", len(tasks), key, iso(instant))
+                state.latest_run = run
+                self.tracker.add(run)
+                self._report.write(key, self.runs_patch(state))
+
+
+def _group_by_run(described: list[dict[str, Any]]) -> dict[tuple[JobKey, datetime], list[TaskReport]]:
+    grouped: dict[tuple[JobKey, datetime], list[TaskReport]] = {}
+    for raw in described:
+        tags = {t.get("key"): t.get("value") for t in raw.get("tags") or []}
+        job, when = tags.get(names.JOB_TAG), tags.get(names.SCHEDULED_AT_TAG)
+        if not job or not when or "/" not in job:
+            continue
+        namespace, name = job.split("/", 1)
+        instant = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        grouped.setdefault((JobKey(namespace, name), instant), []).append(task_report(raw))
+    return grouped
+
+
+def _unrecorded(state: JobState, instant: datetime, runs: list[Run]) -> bool:
+    """True when no status of this job accounts for a run at `instant`."""
+    if state.resumed_after is not None and instant <= state.resumed_after:
+        return False
+    seen = {iso(run.scheduled) for run in runs} | {
+        iso(datetime.fromisoformat(str(r["scheduledTime"]).replace("Z", "+00:00"))) for r in state.history
+    }
+    return iso(instant) not in seen

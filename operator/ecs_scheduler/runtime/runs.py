@@ -1,0 +1,110 @@
+"""A run in flight: one attempt's tasks, as last described, and its way into and out of status."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ecs_scheduler.core.status import iso, iso_precise
+from ecs_scheduler.core.tasks import TaskReport
+from ecs_scheduler.model.job import JobKey
+from ecs_scheduler.model.status import ActiveRun, RunOrigin
+
+
+@dataclass
+class Run:
+    key: JobKey
+    scheduled: datetime
+    cluster: str
+    region: str | None
+    origin: RunOrigin = "Schedule"
+    run_now: str | None = None
+    attempt: int = 1
+    reports: dict[str, TaskReport] = field(default_factory=dict)
+    not_started: int = 0
+    launch_failures: list[str] = field(default_factory=list)
+    retry_at: datetime | None = None
+    retry_tasks: int = 0
+    missing: dict[str, int] = field(default_factory=dict)
+    """Consecutive sweeps in which DescribeTasks did not return each task."""
+
+    @property
+    def arns(self) -> list[str]:
+        return list(self.reports)
+
+    def unfinished(self) -> list[str]:
+        return [arn for arn, report in self.reports.items() if not report.finished]
+
+    @property
+    def waiting_for_retry(self) -> bool:
+        return self.retry_at is not None
+
+    @property
+    def finished(self) -> bool:
+        return not self.waiting_for_retry and not self.unfinished()
+
+    def describe(self) -> str:
+        what = (
+            f"run-now {self.run_now!r}" if self.origin == "RunNow" else f"the run for {iso(self.scheduled)}"
+        )
+        return what if self.attempt == 1 else f"{what} (attempt {self.attempt})"
+
+    def to_status(self) -> dict[str, Any]:
+        active = ActiveRun(
+            scheduled_time=self.scheduled,
+            origin=self.origin,
+            run_now=self.run_now,
+            attempt=self.attempt,
+            region=self.region,
+            cluster=self.cluster,
+            task_arns=self.arns,
+            not_started=self.not_started,
+            launch_failures=self.launch_failures,
+            retry_at=self.retry_at,
+            retry_tasks=self.retry_tasks,
+        )
+        dumped = active.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        dumped["scheduledTime"] = iso_precise(self.scheduled)
+        dumped["cluster"] = self.cluster
+        return dumped
+
+    @classmethod
+    def from_status(cls, key: JobKey, raw: dict[str, Any]) -> "Run":
+        active = ActiveRun.model_validate(raw)
+        return cls(
+            key=key,
+            scheduled=active.scheduled_time,
+            cluster=active.cluster,
+            region=active.region,
+            origin=active.origin,
+            run_now=active.run_now,
+            attempt=active.attempt,
+            reports={arn: TaskReport(arn, "PROVISIONING") for arn in active.task_arns},
+            not_started=active.not_started,
+            launch_failures=list(active.launch_failures),
+            retry_at=active.retry_at,
+            retry_tasks=active.retry_tasks,
+        )
+
+    def tasks_status(self) -> list[dict[str, Any]]:
+        """lastRunTasks entries."""
+        return [_task_status(report) for report in self.reports.values()]
+
+
+def _task_status(report: TaskReport) -> dict[str, Any]:
+    entry: dict[str, Any] = {"taskArn": report.arn, "lastStatus": report.last_status}
+    for name, value in (("stopCode", report.stop_code), ("stoppedReason", report.stopped_reason)):
+        if value:
+            entry[name] = value
+    for name, instant in (("startedAt", report.started_at), ("stoppedAt", report.stopped_at)):
+        if instant is not None:
+            entry[name] = iso(instant)
+    if report.containers:
+        entry["containers"] = [
+            {
+                k: v
+                for k, v in (("name", c.name), ("exitCode", c.exit_code), ("reason", c.reason))
+                if v is not None
+            }
+            for c in report.containers
+        ]
+    return entry

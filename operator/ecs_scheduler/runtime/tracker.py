@@ -1,0 +1,109 @@
+"""One tracker for every job: follows each started task to STOPPED with batched DescribeTasks.
+
+Nothing is polled per job. Each sweep groups the tasks not yet stopped by region and cluster
+and describes them 100 at a time. A task ECS no longer returns (it forgets stopped tasks after
+about an hour) is marked UNKNOWN after MISSING_SWEEPS sweeps in a row: never a success.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+
+from ecs_scheduler.adapters.ecs import EcsApi, EcsError
+from ecs_scheduler.core.tasks import TaskReport, TaskVerdict, task_report, task_verdict, unknown_task
+from ecs_scheduler.model.job import JobKey
+from ecs_scheduler.runtime.metrics import Metrics
+from ecs_scheduler.runtime.runs import Run
+
+logger = logging.getLogger(__name__)
+
+MISSING_SWEEPS = 2
+"""A task just started may not be visible yet; absent twice in a row means ECS forgot it."""
+
+
+class Tracker:
+    def __init__(self, ecs: EcsApi, metrics: Metrics) -> None:
+        self._ecs = ecs
+        self._metrics = metrics
+        self._runs: dict[JobKey, list[Run]] = {}
+
+    def add(self, run: Run) -> None:
+        self._runs.setdefault(run.key, []).append(run)
+        self._update_gauge()
+
+    def remove(self, run: Run) -> None:
+        runs = self._runs.get(run.key, [])
+        if run in runs:
+            runs.remove(run)
+        if not runs:
+            self._runs.pop(run.key, None)
+        self._update_gauge()
+
+    def forget(self, key: JobKey) -> None:
+        self._runs.pop(key, None)
+        self._update_gauge()
+
+    def runs_of(self, key: JobKey) -> list[Run]:
+        return list(self._runs.get(key, []))
+
+    def all_runs(self) -> list[Run]:
+        return [run for runs in self._runs.values() for run in runs]
+
+    def tracked_arns(self) -> set[str]:
+        return {arn for run in self.all_runs() for arn in run.reports}
+
+    def _update_gauge(self) -> None:
+        self._metrics.active_tasks.set(sum(len(run.unfinished()) for run in self.all_runs()))
+
+    async def refresh(self, runs: Iterable[Run]) -> list[Run]:
+        """Describe the unfinished tasks of `runs`; return the runs whose tasks changed."""
+        groups: dict[tuple[str | None, str], list[Run]] = defaultdict(list)
+        for run in runs:
+            if run.unfinished():
+                groups[(run.region, run.cluster)].append(run)
+        changed: list[Run] = []
+        for (region, cluster), members in groups.items():
+            arns = [arn for run in members for arn in run.unfinished()]
+            try:
+                described = await self._ecs.describe_tasks(cluster=cluster, region=region, arns=arns)
+            except EcsError as error:  # keep the tasks and try again next sweep
+                logger.warning("DescribeTasks in %s/%s failed: %s", region, cluster, error)
+                continue
+            self._metrics.describe_calls.inc(-(-len(arns) // 100))
+            reports = {report.arn: report for report in map(task_report, described)}
+            for run in members:
+                if _apply(run, reports):
+                    changed.append(run)
+        self._update_gauge()
+        return changed
+
+    async def verdicts(self, run: Run) -> list[TaskVerdict]:
+        """The verdict of every task of a finished run (essential containers read per revision)."""
+        verdicts = []
+        for report in run.reports.values():
+            essentials = None
+            if report.task_definition_arn:
+                essentials = await self._ecs.essential_containers(
+                    region=run.region, task_definition_arn=report.task_definition_arn
+                )
+            verdict = task_verdict(report, essentials)
+            assert verdict is not None, "only finished runs have verdicts"
+            verdicts.append(verdict)
+        return verdicts
+
+
+def _apply(run: Run, reports: dict[str, TaskReport]) -> bool:
+    changed = False
+    for arn in run.unfinished():
+        report = reports.get(arn)
+        if report is None:
+            run.missing[arn] = run.missing.get(arn, 0) + 1
+            if run.missing[arn] >= MISSING_SWEEPS:
+                run.reports[arn] = unknown_task(arn)
+                changed = True
+            continue
+        run.missing.pop(arn, None)
+        if report != run.reports[arn]:
+            run.reports[arn] = report
+            changed = True
+    return changed

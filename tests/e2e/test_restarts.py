@@ -1,0 +1,162 @@
+"""End-to-end restarts: downtime, SIGKILL between RunTask and the status write, run-now.
+
+Each test runs its own operator in its own namespace (outside the session operator's `e2e-*`),
+stops or kills it, and starts another one the way a Deployment would.
+"""
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.awsproxy import AwsProxy, Call
+from tests.e2e.harness import KubeCluster, Operator, wait_for
+
+pytestmark = pytest.mark.e2e
+
+_numbers = itertools.count(1)
+StartOperator = Callable[[], Operator]
+
+
+@pytest.fixture
+def namespace(kube: KubeCluster) -> str:
+    return kube.create_namespace(f"restart-{next(_numbers)}")
+
+
+@pytest.fixture
+def start_operator(
+    workdir: Path, kube: KubeCluster, aws: AwsProxy, ecs_setup: dict[str, str], namespace: str
+) -> Iterator[StartOperator]:
+    started: list[Operator] = []
+
+    def start() -> Operator:
+        name = f"{namespace}-operator-{len(started) + 1}"
+        running = Operator(
+            workdir, kube, aws.url, "--namespace", namespace, "--track-interval", "1", name=name
+        )
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+def scheduled_at(call: Call) -> datetime:
+    value = next(t["value"] for t in call.body["tags"] if t["key"] == "ecs-scheduler.dev/scheduled-at")
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def history_of(kube: KubeCluster, namespace: str, name: str) -> dict[str, str]:
+    return {r["scheduledTime"][:19]: r["outcome"] for r in kube.status(namespace, name).get("history") or []}
+
+
+def sleep_until(predicate: Callable[[float], bool]) -> float:
+    while not predicate(now := time.time()):
+        time.sleep(0.05)
+    return now
+
+
+def test_downtime_runs_only_the_latest_missed_instant_within_its_deadline(
+    kube: KubeCluster, aws: AwsProxy, namespace: str, start_operator: StartOperator
+) -> None:
+    first = start_operator()
+    for name, deadline in (("patient", 60), ("strict", 2)):
+        spec = {
+            "taskDefinition": "sleeper-task",
+            "schedule": "@every 10s",
+            "startingDeadlineSeconds": deadline,
+        }
+        kube.apply_job(namespace, name, spec)
+    for name in ("patient", "strict"):
+        wait_for(
+            lambda n=name: aws.recorder.run_tasks_for(f"{namespace}/{n}"), timeout=15, what=f"{name} runs"
+        )
+    time.sleep(0.5)
+    first.stop()
+    stopped = time.time()
+    # Stay down over two instants, and come back 2.5 s after the latest: inside 60 s, past 2 s.
+    restart = sleep_until(lambda now: now - stopped > 21 and 2.5 <= now % 10 < 2.8)
+    latest = datetime.fromtimestamp(math.floor(restart / 10) * 10, UTC)
+    start_operator()
+    time.sleep(4)
+
+    def launched_while_down(name: str) -> list[datetime]:
+        calls = aws.recorder.run_tasks_for(f"{namespace}/{name}")
+        return [scheduled_at(c) for c in calls if stopped < scheduled_at(c).timestamp() <= restart]
+
+    assert launched_while_down("patient") == [latest], "exactly one catch-up run: the latest instant"
+    assert launched_while_down("strict") == [], "no catch-up run past the deadline"
+    missed = {n: [e.message for e in kube.events(namespace, n) if e.reason == "MissedSchedule"] for n in ("patient", "strict")}  # fmt: skip
+    for name, outcome in (("patient", "running only the latest"), ("strict", "will not run")):
+        runs = [scheduled_at(c) for c in aws.recorder.run_tasks_for(f"{namespace}/{name}")]
+        due = int((latest - max(r for r in runs if r < latest)).total_seconds() // 10)  # came due while down
+        never = due - 1 if name == "patient" else due
+        assert f"{never} scheduled instant(s)" in missed[name][0] and outcome in missed[name][0], missed[name]
+    assert kube.status(namespace, "strict")["lastScheduleTime"].startswith(
+        latest.strftime("%Y-%m-%dT%H:%M:%S")
+    )
+    # Both are back on schedule at the next instant.
+    for name in ("patient", "strict"):
+        wait_for(lambda n=name: any(scheduled_at(c) > latest for c in aws.recorder.run_tasks_for(f"{namespace}/{n}")),
+                 timeout=15, what=f"{name} back on schedule")  # fmt: skip
+
+
+def test_sigkill_right_after_runtask_never_launches_twice_and_tracking_resumes(
+    kube: KubeCluster, aws: AwsProxy, namespace: str, start_operator: StartOperator
+) -> None:
+    first = start_operator()
+    jobs = {"relaunched": 60, "adopted": 1}
+    with aws.hold():
+        for name, deadline in jobs.items():
+            spec = {
+                "taskDefinition": "sleeper-task",
+                "schedule": "@every 10s",
+                "startingDeadlineSeconds": deadline,
+            }
+            kube.apply_job(namespace, name, spec)
+        calls = {
+            name: wait_for(lambda n=name: aws.recorder.run_tasks_for(f"{namespace}/{n}"), timeout=15, what=f"{name} sent")[0]
+            for name in jobs
+        }  # fmt: skip
+        first.kill()  # RunTask reached ECS; its answer never reached the operator
+    instant = scheduled_at(calls["relaunched"])
+    assert scheduled_at(calls["adopted"]) == instant
+    assert "lastRun" not in kube.status(namespace, "relaunched"), "killed before it could record the run"
+    time.sleep(1.5)  # the adopted job's 1 s deadline is surely past
+    start_operator()
+    key = instant.strftime("%Y-%m-%dT%H:%M:%S")
+    for name in jobs:
+        wait_for(lambda n=name: history_of(kube, namespace, n).get(key) == "Succeeded",
+                 timeout=20, what=f"{name}: the killed run tracked to its end")  # fmt: skip
+    relaunched = [
+        c for c in aws.recorder.run_tasks_for(f"{namespace}/relaunched") if scheduled_at(c) == instant
+    ]
+    assert len(relaunched) == 2 and relaunched[1].deduplicated, (
+        "sent again with the same token; ECS deduplicated"
+    )
+    assert relaunched[0].body["clientToken"] == relaunched[1].body["clientToken"]
+    adopted = [c for c in aws.recorder.run_tasks_for(f"{namespace}/adopted") if scheduled_at(c) == instant]
+    assert len(adopted) == 1, "past its deadline: not sent again, found through ListTasks"
+    assert aws.recorder.operations("ListTasks")
+    for name in jobs:
+        upstream = aws.recorder.upstream_run_tasks(calls[name].body["clientToken"])
+        assert len(upstream) == 1, f"{name}: one launch reached ECS for the instant"
+
+
+def test_run_now_is_not_repeated_after_a_restart(
+    kube: KubeCluster, aws: AwsProxy, namespace: str, start_operator: StartOperator
+) -> None:
+    first = start_operator()
+    kube.apply_job(namespace, "manual", {"taskDefinition": "sleeper-task", "schedule": "0 0 1 1 *"},
+                   annotations={"ecs-scheduler.dev/run-now": "2026-11-22 ticket 42"})  # fmt: skip
+    wait_for(lambda: kube.status(namespace, "manual").get("runNowHandled") == "2026-11-22 ticket 42",
+             timeout=10, what="run-now handled")  # fmt: skip
+    first.stop()
+    start_operator()
+    time.sleep(3)
+    assert len(aws.recorder.run_tasks_for(f"{namespace}/manual")) == 1

@@ -1,0 +1,90 @@
+"""The tracker against a fake ECS at the EcsApi boundary: batching and vanished tasks."""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from ecs_scheduler.core.tasks import TaskReport
+from ecs_scheduler.model.job import JobKey
+from ecs_scheduler.model.launch import RunTaskCall, RunTaskOutcome
+from ecs_scheduler.runtime.metrics import Metrics
+from ecs_scheduler.runtime.runs import Run
+from ecs_scheduler.runtime.tracker import MISSING_SWEEPS, Tracker
+
+
+class FakeEcs:
+    def __init__(self) -> None:
+        self.statuses: dict[str, str] = {}
+        self.calls: list[tuple[str | None, str, list[str]]] = []
+
+    async def run_task(self, call: RunTaskCall) -> RunTaskOutcome:
+        raise NotImplementedError
+
+    async def describe_tasks(
+        self, *, cluster: str, region: str | None, arns: list[str], tags: bool = False
+    ) -> list[dict[str, Any]]:
+        self.calls.append((region, cluster, list(arns)))
+        return [{"taskArn": a, "lastStatus": self.statuses[a]} for a in arns if a in self.statuses]
+
+    async def stop_task(self, *, cluster: str, region: str | None, arn: str, reason: str) -> None:
+        raise NotImplementedError
+
+    async def list_tasks(self, *, cluster: str, region: str | None, started_by: str) -> list[str]:
+        return []
+
+    async def essential_containers(
+        self, *, region: str | None, task_definition_arn: str
+    ) -> frozenset[str] | None:
+        return None
+
+
+def run_of(job: str, arns: list[str], cluster: str = "default") -> Run:
+    return Run(
+        key=JobKey("ns", job),
+        scheduled=datetime(2026, 11, 22, tzinfo=UTC),
+        cluster=cluster,
+        region="us-east-1",
+        reports={a: TaskReport(a, "PROVISIONING") for a in arns},
+    )
+
+
+def test_one_call_per_cluster_for_every_job_and_stopped_tasks_are_not_polled_again() -> None:
+    ecs = FakeEcs()
+    tracker = Tracker(ecs, Metrics())
+    runs = [run_of("a", ["t1", "t2"]), run_of("b", ["t3"]), run_of("c", ["t4"], cluster="other")]
+    for run in runs:
+        tracker.add(run)
+    ecs.statuses = {"t1": "RUNNING", "t2": "STOPPED", "t3": "RUNNING", "t4": "RUNNING"}
+    changed = asyncio.run(tracker.refresh(tracker.all_runs()))
+    assert {r.key.name for r in changed} == {"a", "b", "c"}
+    assert sorted((c[1], c[2]) for c in ecs.calls) == [("default", ["t1", "t2", "t3"]), ("other", ["t4"])]
+    ecs.calls.clear()
+    asyncio.run(tracker.refresh(tracker.all_runs()))
+    assert sorted(c[2] for c in ecs.calls) == [["t1", "t3"], ["t4"]], "t2 stopped: never described again"
+
+
+def test_a_vanished_task_becomes_unknown_after_consecutive_misses() -> None:
+    ecs = FakeEcs()
+    tracker = Tracker(ecs, Metrics())
+    run = run_of("a", ["gone"])
+    tracker.add(run)
+    for sweep in range(1, MISSING_SWEEPS + 1):
+        asyncio.run(tracker.refresh([run]))
+        finished = run.finished
+        assert finished == (sweep == MISSING_SWEEPS)
+    assert run.reports["gone"].last_status == "UNKNOWN"
+    (verdict,) = asyncio.run(tracker.verdicts(run))
+    assert verdict.outcome == "Unknown"
+
+
+def test_a_task_seen_again_resets_its_miss_count() -> None:
+    ecs = FakeEcs()
+    tracker = Tracker(ecs, Metrics())
+    run = run_of("a", ["late"])
+    tracker.add(run)
+    asyncio.run(tracker.refresh([run]))  # not visible yet (eventual consistency)
+    ecs.statuses["late"] = "RUNNING"
+    asyncio.run(tracker.refresh([run]))
+    del ecs.statuses["late"]
+    asyncio.run(tracker.refresh([run]))
+    assert run.reports["late"].last_status == "RUNNING", "one miss after a sighting is not enough"
