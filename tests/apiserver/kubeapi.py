@@ -17,6 +17,7 @@ What it does not do: authentication, admission webhooks, CEL rules, field select
 
 import argparse
 import asyncio
+import contextvars
 import copy
 import json
 import uuid
@@ -32,6 +33,10 @@ from aiohttp import web
 Obj = dict[str, Any]
 EVENT_LOG_LIMIT = 20_000
 BOOKMARK_INTERVAL = 5.0
+
+
+_agent: contextvars.ContextVar[str] = contextvars.ContextVar("agent", default="")
+"""The User-Agent of the request being handled (each aiohttp request runs in its own task)."""
 
 
 @dataclass
@@ -368,10 +373,12 @@ class ApiServer:
     def _record(self, verb: str, route: Route) -> None:
         if self.record:
             entry = {"verb": verb, "group": route.resource.group, "resource": route.resource.plural,
-                     "subresource": route.subresource, "namespace": route.namespace}  # fmt: skip
+                     "subresource": route.subresource, "namespace": route.namespace,
+                     "agent": _agent.get()}  # fmt: skip
             self.record.write(json.dumps(entry) + "\n")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        _agent.set(request.headers.get("User-Agent", ""))
         try:
             return await self._handle(request)
         except ApiError as error:

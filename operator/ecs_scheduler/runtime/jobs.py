@@ -16,14 +16,10 @@ from ecs_scheduler.runtime.status_sink import StatusSink
 
 
 @dataclass
-class JobState:
-    """One resource as the scheduler knows it. Replaced on spec changes; run facts carry over."""
+class RunFacts:
+    """What a job's runs left behind. Shared by every JobState of one resource, so a launch
+    that finishes after a spec change still records into the current state."""
 
-    identity: JobIdentity
-    fingerprint: str
-    generation: int | None
-    job: ValidJob | None
-    conditions: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     last_successful_run: str | None = None
     last_schedule_time: datetime | None = None
@@ -32,18 +28,25 @@ class JobState:
     """lastScheduleTime as the status said when this process first saw the job."""
     latest_run: Run | None = None
 
+
+@dataclass
+class JobState:
+    """One resource as the scheduler knows it, replaced on every spec change."""
+
+    identity: JobIdentity
+    fingerprint: str
+    generation: int | None
+    job: ValidJob | None
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    facts: RunFacts = field(default_factory=RunFacts)
+
     @property
     def key(self) -> JobKey:
         return JobKey(self.identity.namespace, self.identity.name)
 
     def carry_over(self, previous: "JobState") -> None:
         self.conditions = list(previous.conditions)
-        self.history = previous.history
-        self.last_successful_run = previous.last_successful_run
-        self.last_schedule_time = previous.last_schedule_time
-        self.run_now_handled = previous.run_now_handled
-        self.resumed_after = previous.resumed_after
-        self.latest_run = previous.latest_run
+        self.facts = previous.facts
 
 
 class Reporter:

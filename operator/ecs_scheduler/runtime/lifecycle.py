@@ -67,11 +67,11 @@ class Lifecycle:
     def runs_patch(self, state: JobState) -> dict[str, Any]:
         patch: dict[str, Any] = {
             "active": [run.to_status() for run in self.tracker.runs_of(state.key)],
-            "history": state.history,
-            "lastSuccessfulRun": state.last_successful_run,
+            "history": state.facts.history,
+            "lastSuccessfulRun": state.facts.last_successful_run,
         }
-        if state.latest_run is not None:
-            patch["lastRunTasks"] = state.latest_run.tasks_status()
+        if state.facts.latest_run is not None:
+            patch["lastRunTasks"] = state.facts.latest_run.tasks_status()
         return patch
 
     def resume(self, state: JobState, active: Iterable[dict[str, Any]], last_tasks: Iterable[Any]) -> None:
@@ -87,7 +87,7 @@ class Lifecycle:
                 if arn in known:
                     run.reports[arn] = TaskReport(arn, str(known[arn].get("lastStatus") or "PROVISIONING"))
             self.tracker.add(run)
-            state.latest_run = run
+            state.facts.latest_run = run
             if run.waiting_for_retry:
                 self._retry_later(run)
 
@@ -127,7 +127,11 @@ class Lifecycle:
                 "lastDecision": decision.explanation,
             }
             if task_count == 0:
-                self._report.ready(state, self._scheduled(state, next_run), {**trigger_status, **marks})
+                if self._jobs.get(state.key) is state:
+                    self._report.ready(state, self._scheduled(state, next_run), {**trigger_status, **marks})
+                else:  # the spec changed meanwhile; its own plan wrote Ready and the next run
+                    marks.pop("estimatedNextRun", None)
+                    self._report.write(state.key, {**trigger_status, **marks})
                 return
         run = Run(
             key=state.key,
@@ -138,25 +142,28 @@ class Lifecycle:
             run_now=run_now,
         )
         failures = await self._launch(state, spec, run, task_count)
-        state = self._jobs.get(state.key) or state  # the spec may have changed while launching
+        current = self._jobs.get(state.key)
+        if current is None or current.identity.uid != state.identity.uid:
+            return  # deleted while launching; its tasks carry the job's tags
         decision_text = f" ({trigger_status['lastDecision']})" if trigger_status else ""
         if failures:
             reasons = "; ".join(f"{f.reason}{': ' + f.detail if f.detail else ''}" for f in failures)
             readiness = Readiness(
                 False, "LaunchFailed", f"{len(run.arns)} of {task_count} tasks started: {reasons}"
             )
-            self._report.event(state, "Warning", "LaunchFailed", readiness.message)
+            self._report.event(current, "Warning", "LaunchFailed", readiness.message)
         else:
-            readiness = self._scheduled(state, next_run)
-            self._report.event(
-                state,
-                "Normal",
-                "Launched",
-                f"started {len(run.arns)} task(s) for {run.describe()}{decision_text}",
-            )
+            readiness = self._scheduled(current, next_run)
+            message = f"started {len(run.arns)} task(s) for {run.describe()}{decision_text}"
+            self._report.event(current, "Normal", "Launched", message)
         patch = {**trigger_status, **marks, "lastRun": iso_precise(instant)}
-        await self._adopt_launched(state, run)
-        self._report.ready(state, readiness, {**patch, **self.runs_patch(state)})
+        await self._adopt_launched(current, run)
+        if current is not state:
+            # The spec changed while launching: its own plan already wrote Ready and the next run.
+            patch.pop("estimatedNextRun", None)
+            self._report.write(current.key, {**patch, **self.runs_patch(current)})
+            return
+        self._report.ready(current, readiness, {**patch, **self.runs_patch(current)})
 
     def _marks(
         self,
@@ -169,15 +176,19 @@ class Lifecycle:
         """What the status must remember so that a restart neither repeats nor loses this run."""
         if origin == "RunNow":
             return {"runNowHandled": run_now}
-        state.last_schedule_time = max(instant, state.last_schedule_time or instant)
+        state.facts.last_schedule_time = max(instant, state.facts.last_schedule_time or instant)
         return {
-            "lastScheduleTime": iso_precise(state.last_schedule_time),
+            "lastScheduleTime": iso_precise(state.facts.last_schedule_time),
             "estimatedNextRun": iso_precise(next_run) if next_run else None,
         }
 
     def _scheduled(self, state: JobState, next_run: datetime | None) -> Readiness:
-        resolved = state.job.schedule.resolved() if state.job else ""
-        return schedule_readiness(suspended=False, next_run=next_run, resolved=resolved)
+        if state.job is None:
+            return schedule_readiness(suspended=False, next_run=next_run, resolved="")
+        suspended = state.job.spec.suspended  # a run-now of a suspended job leaves it Suspended
+        return schedule_readiness(
+            suspended=suspended, next_run=next_run, resolved=state.job.schedule.resolved()
+        )
 
     async def _launch(
         self, state: JobState, spec: ScheduledEcsJobSpec, run: Run, task_count: int
@@ -211,7 +222,7 @@ class Lifecycle:
         """Track a launched attempt; one that started nothing is finished at once."""
         if not run.reports and not run.not_started:
             return
-        state.latest_run = run
+        state.facts.latest_run = run
         self.tracker.add(run)
         if run.finished:
             await self._finish(state, run)
@@ -306,7 +317,7 @@ class Lifecycle:
             reason += f"; retrying {retry.tasks} task(s) at {iso(retry.at)} (attempt {retry.attempt} of {policy.max_attempts})"
         self._record(state, run, verdict.outcome, reason, tasks=len(run.arns))
         if verdict.outcome == "Succeeded":
-            state.last_successful_run = iso_precise(run.scheduled)
+            state.facts.last_successful_run = iso_precise(run.scheduled)
             self._report.event(state, "Normal", "RunSucceeded", f"{run.describe()} succeeded: {reason}")
         else:
             ended = "failed" if verdict.outcome == "Failed" else "ended with an unknown outcome"
@@ -341,7 +352,7 @@ class Lifecycle:
             "reason": reason,
             "finishedTime": iso(self._clock.now()),
         }
-        state.history = with_record(state.history, record, successes=successes, others=others)
+        state.facts.history = with_record(state.facts.history, record, successes=successes, others=others)
         self._metrics.runs_finished.labels(outcome).inc()
 
     # -- Retries -------------------------------------------------------------------------
@@ -366,7 +377,7 @@ class Lifecycle:
             f"started {len(run.reports)} of {count} task(s) for {run.describe()}"
             + (f": {', '.join(run.launch_failures)}" if failures else ""),
         )
-        state.latest_run = run
+        state.facts.latest_run = run
         if run.finished:
             await self._finish(state, run)
         self._report.write(state.key, self.runs_patch(state))
@@ -403,7 +414,7 @@ class Lifecycle:
                     continue
                 run = Run(key, instant, cluster, region, reports={t.arn: t for t in tasks})
                 logger.info("adopting %d untracked task(s) of %s for %s", len(tasks), key, iso(instant))
-                state.latest_run = run
+                state.facts.latest_run = run
                 self.tracker.add(run)
                 self._report.write(key, self.runs_patch(state))
 
@@ -423,9 +434,10 @@ def _group_by_run(described: list[dict[str, Any]]) -> dict[tuple[JobKey, datetim
 
 def _unrecorded(state: JobState, instant: datetime, runs: list[Run]) -> bool:
     """True when no status of this job accounts for a run at `instant`."""
-    if state.resumed_after is not None and instant <= state.resumed_after:
+    if state.facts.resumed_after is not None and instant <= state.facts.resumed_after:
         return False
     seen = {iso(run.scheduled) for run in runs} | {
-        iso(datetime.fromisoformat(str(r["scheduledTime"]).replace("Z", "+00:00"))) for r in state.history
+        iso(datetime.fromisoformat(str(r["scheduledTime"]).replace("Z", "+00:00")))
+        for r in state.facts.history
     }
     return iso(instant) not in seen

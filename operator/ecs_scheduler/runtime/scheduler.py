@@ -129,11 +129,11 @@ class Scheduler:
     def _restore(self, state: JobState, status: Mapping[str, Any]) -> None:
         """First sight of a job in this process: pick up what the status remembers."""
         state.conditions = list(status.get("conditions") or [])
-        state.history = list(status.get("history") or [])
-        state.last_successful_run = status.get("lastSuccessfulRun")
-        state.last_schedule_time = _instant(status.get("lastScheduleTime"))
-        state.resumed_after = state.last_schedule_time
-        state.run_now_handled = status.get("runNowHandled")
+        state.facts.history = list(status.get("history") or [])
+        state.facts.last_successful_run = status.get("lastSuccessfulRun")
+        state.facts.last_schedule_time = _instant(status.get("lastScheduleTime"))
+        state.facts.resumed_after = state.facts.last_schedule_time
+        state.facts.run_now_handled = status.get("runNowHandled")
         self.lifecycle.tracker.forget(state.key)
         self.lifecycle.resume(state, status.get("active") or [], status.get("lastRunTasks") or [])
 
@@ -181,9 +181,9 @@ class Scheduler:
 
     def _maybe_run_now(self, state: JobState, value: str | None) -> None:
         """Start one run for a new value of the run-now annotation, once."""
-        if not value or value == state.run_now_handled:
+        if not value or value == state.facts.run_now_handled:
             return
-        state.run_now_handled = value
+        state.facts.run_now_handled = value
         if state.job is None:
             self._report.event(
                 state, "Warning", "RunNowRejected", f"run-now {value!r} ignored: the spec is invalid"
@@ -265,7 +265,7 @@ class Scheduler:
             logger.warning("%s: %s", key, message)
             self._report.event(state, "Warning", "MissedSchedule", message)
         if plan.run is None:
-            state.last_schedule_time = plan.latest
+            state.facts.last_schedule_time = plan.latest
             self._report.write(
                 key,
                 {
