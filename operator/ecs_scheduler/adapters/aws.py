@@ -16,11 +16,21 @@ from botocore.config import Config
 
 T = TypeVar("T")
 
+CallObserver = Callable[[str, str, str], None]
+"""Told (service, operation, outcome) after every AWS call: outcome is "success" or the error code."""
+
 
 class AwsClients:
     def __init__(
-        self, *, default_region: str | None, endpoint_url: str | None, concurrency: int, max_attempts: int
+        self,
+        *,
+        default_region: str | None,
+        endpoint_url: str | None,
+        concurrency: int,
+        max_attempts: int,
+        observer: CallObserver | None = None,
     ) -> None:
+        self._observer = observer
         self.default_region = default_region
         self._endpoint_url = endpoint_url
         self._config = Config(
@@ -36,10 +46,24 @@ class AwsClients:
         key = (service, region or self.default_region)
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self._session.client(
+                client = self._session.client(
                     service, region_name=key[1], endpoint_url=self._endpoint_url, config=self._config
                 )
+                if self._observer is not None:
+                    client.meta.events.register("after-call", self._after_call)
+                    client.meta.events.register("after-call-error", self._after_call_error)
+                self._clients[key] = client
             return self._clients[key]
+
+    def _after_call(self, *, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        # Once per call, after botocore's retries: the outcome the adapter saw.
+        error = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+        assert self._observer is not None
+        self._observer(model.service_model.service_name, model.name, str(error or "success"))
+
+    def _after_call_error(self, *, exception: Exception, model: Any, **_: Any) -> None:
+        assert self._observer is not None
+        self._observer(model.service_model.service_name, model.name, type(exception).__name__)
 
     async def call(self, blocking: Callable[[], T]) -> T:
         """Run a blocking boto3 call in the pool."""

@@ -262,9 +262,12 @@ class Lifecycle:
             runs = self.tracker.runs_of(state.key)
             await self.sweep(runs)
             running = sum(len(run.unfinished()) for run in self.tracker.runs_of(state.key))
-        return decide(
+        decision = decide(
             trigger, measured, task_count=spec.task_count, max_count=spec.effective_max_count, running=running
         )
+        queue = trigger.queue_name or (trigger.queue_url or "").rsplit("/", 1)[-1]
+        self._metrics.sqs_depth.labels(queue).set(decision.depth)
+        return decision
 
     def _report_trigger_failure(self, state: JobState, instant: datetime, failure: TriggerFailure) -> None:
         message = f"spec.trigger: {failure.code}: {failure.message}"

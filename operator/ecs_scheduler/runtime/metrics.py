@@ -3,9 +3,30 @@
 Metric names are part of the public contract (dashboards and alerts use them).
 """
 
+from collections.abc import Callable, Iterator, Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 LATENESS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class _JobsByReason(Collector):
+    """ecs_scheduler_jobs{reason}: counted when scraped, so nothing is kept in step by hand."""
+
+    def __init__(self) -> None:
+        self.count: Callable[[], Mapping[str, int]] = dict
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "ecs_scheduler_jobs",
+            "Jobs known to the operator, by the reason of their Ready condition.",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self.count().items()):
+            family.add_metric([reason], count)
+        yield family
 
 
 class Metrics:
@@ -61,6 +82,29 @@ class Metrics:
             "DescribeTasks calls made to follow tasks (at most 100 tasks each).",
             registry=self.registry,
         )
+
+        self.aws_calls = Counter(
+            "ecs_scheduler_aws_calls",
+            "AWS API calls by service, operation and outcome (success or the error code), after retries.",
+            ["service", "operation", "outcome"],
+            registry=self.registry,
+        )
+        self.sqs_depth = Gauge(
+            "ecs_scheduler_sqs_queue_depth",
+            "Queue depth counted at the latest trigger check, per queue.",
+            ["queue"],
+            registry=self.registry,
+        )
+        self.leader = Gauge(
+            "ecs_scheduler_leader",
+            "1 while this replica holds the leader Lease (or runs without leader election), else 0.",
+            registry=self.registry,
+        )
+        self.jobs = _JobsByReason()
+        self.registry.register(self.jobs)
+
+    def observe_aws_call(self, service: str, operation: str, outcome: str) -> None:
+        self.aws_calls.labels(service, operation, outcome).inc()
 
     def serve(self, port: int, address: str = "0.0.0.0") -> None:
         start_http_server(port, addr=address, registry=self.registry)

@@ -78,6 +78,7 @@ class Scheduler:
         self._jobs: dict[JobKey, JobState] = {}
         self._timeline: Timeline[JobKey] = Timeline()
         self._wake = asyncio.Event()
+        self.metrics.jobs.count = self._jobs_by_reason
         self.lifecycle = Lifecycle(
             config=config,
             ecs=ecs,
@@ -88,6 +89,13 @@ class Scheduler:
             background=self._background,
             jobs=self._jobs,
         )
+
+    def _jobs_by_reason(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for state in list(self._jobs.values()):
+            reason = str(ready_of(state.conditions).get("reason") or "Unknown")
+            counts[reason] = counts.get(reason, 0) + 1
+        return counts
 
     # -- Feeding: called by the watch handlers -------------------------------------------
 

@@ -6,16 +6,19 @@ from ecs_scheduler.adapters.kube import ClientKubeWriter
 from ecs_scheduler.adapters.triggers import trigger_sources
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.runtime.clock import SystemClock
+from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.scheduler import Scheduler
 
 
 def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
     """The scheduler and the AWS clients it shares among its adapters (closed at shutdown)."""
+    metrics = Metrics()
     clients = AwsClients(
         default_region=config.default_region,
         endpoint_url=config.aws_endpoint_url,
         concurrency=config.aws_concurrency,
         max_attempts=config.aws_max_attempts,
+        observer=metrics.observe_aws_call,
     )
     scheduler = Scheduler(
         config=config,
@@ -23,5 +26,6 @@ def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
         kube=ClientKubeWriter(concurrency=config.kube_concurrency),
         clock=SystemClock(),
         triggers=trigger_sources(clients),
+        metrics=metrics,
     )
     return scheduler, clients

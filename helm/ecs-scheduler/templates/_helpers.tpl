@@ -1,0 +1,64 @@
+{{- define "ecs-scheduler.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "ecs-scheduler.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "ecs-scheduler.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "ecs-scheduler.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "ecs-scheduler.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "ecs-scheduler.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "ecs-scheduler.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "ecs-scheduler.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when the operator needs cluster-wide rights: all namespaces, or namespace patterns. */}}
+{{- define "ecs-scheduler.clusterScoped" -}}
+{{- $patterns := false }}
+{{- range .Values.watchNamespaces }}
+{{- if or (contains "*" .) (contains "?" .) (hasPrefix "!" .) }}{{ $patterns = true }}{{ end }}
+{{- end }}
+{{- if or (empty .Values.watchNamespaces) $patterns }}true{{ end }}
+{{- end }}
+
+{{- define "ecs-scheduler.namespacePatterns" -}}
+{{- range .Values.watchNamespaces }}
+{{- if or (contains "*" .) (contains "?" .) (hasPrefix "!" .) }}true{{ end }}
+{{- end }}
+{{- end }}
+
+{{/* The rules on the operator's own resources, shared by the ClusterRole and the Roles. */}}
+{{- define "ecs-scheduler.jobRules" -}}
+- apiGroups: [ecs-scheduler.dev]
+  resources: [scheduledecsjobs]
+  verbs: [list, watch]
+- apiGroups: [ecs-scheduler.dev]
+  resources: [scheduledecsjobs/status]
+  verbs: [patch]
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create]
+{{- end }}

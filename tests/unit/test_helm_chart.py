@@ -1,0 +1,209 @@
+"""The Helm chart, rendered and strictly linted by Helm's own Go library (helm-python-sdk), every
+object validated against Kubernetes 1.25 through the newest schemas kubernetes-validate has."""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import helm_python as helm
+import kubernetes_validate
+import pytest
+import yaml
+
+from ecs_scheduler.runtime.metrics import Metrics
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "helm" / "ecs-scheduler"
+NAMESPACE = "ecs-system"
+KUBERNETES_VERSIONS = [
+    f"1.{minor}.0" for minor in range(25, int(kubernetes_validate.latest_version().split(".")[1]) + 1)
+]
+NOT_BUILT_IN = {"ServiceMonitor"}  # a Prometheus Operator CRD: checked by hand below
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "named namespaces": {"watchNamespaces": ["team-a", "team-b"]},
+    "namespace patterns": {"watchNamespaces": ["team-*", "!team-legacy"]},
+    "everything on": {
+        "serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/ecs-scheduler"}},
+        "metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}}},
+        "networkPolicy": {"enabled": True, "metricsFrom": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}]},
+        "grafanaDashboard": {"enabled": True},
+        "aws": {"region": "eu-west-1", "cluster": "batch"},
+        "operator": {"extraEnv": [{"name": "TZ", "value": "UTC"}]},
+        "priorityClassName": "system-cluster-critical",
+    },
+    "single replica": {"replicaCount": 1, "leaderElection": {"enabled": False}},
+}  # fmt: skip
+
+
+def render(values: dict[str, Any]) -> dict[str, str]:
+    chart = helm.Chart.load(str(CHART))
+    return chart.render(values, name="ops", namespace=NAMESPACE, is_install=True)
+
+
+def objects(values: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for path, text in render(values).items():
+        if path.endswith(".yaml"):
+            found += [doc for doc in yaml.safe_load_all(text) if doc]
+    return found
+
+
+def of_kind(values: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [o for o in objects(values) if o["kind"] == kind]
+
+
+def test_chart_crds_are_exactly_the_generated_crd() -> None:
+    (generated,) = (ROOT / "crds").glob("*.yaml")
+    assert (CHART / "crds" / generated.name).read_text() == generated.read_text()
+    assert [p.name for p in (CHART / "crds").iterdir()] == [generated.name]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_strict_lint(variant: str) -> None:
+    report = helm.lint(str(CHART), VARIANTS[variant], strict=True, namespace=NAMESPACE)
+    assert report["errors"] == []
+    assert [m for m in report["messages"] if m["severity"] >= 2] == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_every_object_is_valid_kubernetes(variant: str, version: str) -> None:
+    for manifest in objects(VARIANTS[variant]):
+        if manifest["kind"] not in NOT_BUILT_IN:
+            kubernetes_validate.validate(manifest, version, strict=True)
+
+
+def test_service_monitor_scrapes_the_metrics_port() -> None:
+    (monitor,) = of_kind(VARIANTS["everything on"], "ServiceMonitor")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    (service,) = of_kind(VARIANTS["everything on"], "Service")
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+
+
+def test_pod_meets_the_restricted_pod_security_standard() -> None:
+    (deployment,) = of_kind({}, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+    assert not pod.get("hostNetwork") and not pod.get("hostPID") and not pod.get("hostIPC")
+    assert all("hostPath" not in v for v in pod.get("volumes", []))
+    for container in pod["containers"]:
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert context["runAsNonRoot"] is True
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["readinessProbe"]["httpGet"]["port"] == "probes"
+        assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
+    assert deployment["spec"]["replicas"] == 2
+    assert pod["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]
+
+
+def test_aws_credentials_come_only_from_the_service_account() -> None:
+    values = VARIANTS["everything on"]
+    (account,) = of_kind(values, "ServiceAccount")
+    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(":role/ecs-scheduler")
+    (deployment,) = of_kind(values, "Deployment")
+    env = {e["name"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert not env & {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+
+
+def rules(values: dict[str, Any]) -> dict[tuple[str, str | None], list[dict[str, Any]]]:
+    found: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    for role in objects(values):
+        if role["kind"] in ("ClusterRole", "Role"):
+            found.setdefault((role["kind"], role["metadata"].get("namespace")), []).extend(role["rules"])
+    return found
+
+
+def test_rbac_follows_watch_namespaces() -> None:
+    everywhere = rules({})
+    assert set(everywhere) == {("ClusterRole", None), ("Role", NAMESPACE)}, "the Role is for the Lease"
+    named = rules(VARIANTS["named namespaces"])
+    assert {("Role", "team-a"), ("Role", "team-b")} <= set(named)
+    assert not any("scheduledecsjobs" in r["resources"] for r in named[("ClusterRole", None)])
+    patterns = rules(VARIANTS["namespace patterns"])
+    assert any(r["resources"] == ["namespaces"] for r in patterns[("ClusterRole", None)])
+    assert not any(r["resources"] == ["namespaces"] for r in everywhere[("ClusterRole", None)])
+    for found in (everywhere, named, patterns):
+        for role_rules in found.values():
+            for rule in role_rules:
+                assert (
+                    "*" not in rule["verbs"] and "*" not in rule["resources"] and "*" not in rule["apiGroups"]
+                )
+
+
+def test_leader_election_is_wired_to_one_lease() -> None:
+    (deployment,) = of_kind({}, "Deployment")
+    env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["ECS_SCHEDULER_LEADER_ELECTION"]["value"] == f"{NAMESPACE}/ops-ecs-scheduler"
+    assert env["ECS_SCHEDULER_IDENTITY"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    lease_rules = rules({})[("Role", NAMESPACE)]
+    assert {"resources": ["leases"], "apiGroups": ["coordination.k8s.io"], "resourceNames": ["ops-ecs-scheduler"],
+            "verbs": ["get", "update"]} in lease_rules  # fmt: skip
+    single = of_kind(VARIANTS["single replica"], "Deployment")[0]
+    assert "ECS_SCHEDULER_LEADER_ELECTION" not in {
+        e["name"] for e in single["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert of_kind(VARIANTS["single replica"], "PodDisruptionBudget") == []
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"replicaCount": "two"}, "replicaCount"),
+        ({"replicaCount": 0}, "replicaCount"),
+        ({"watchNamespaces": "team-a"}, "watchNamespaces"),
+        ({"image": {"pullPolicy": "Sometimes"}}, "pullPolicy"),
+        ({"metrics": {"port": 70000}}, "port"),
+        ({"leaderElection": {"enabled": "yes"}}, "enabled"),
+        ({"operator": {"logFormat": "xml"}}, "logFormat"),
+        ({"unknownKey": 1}, "unknownKey"),
+    ],
+)
+def test_values_schema_rejects_wrong_values(values: dict[str, Any], complaint: str) -> None:
+    with pytest.raises(helm.HelmError) as caught:
+        render(values)
+    assert complaint in str(caught.value)
+
+
+def test_notes_tell_the_user_how_to_apply_a_first_job() -> None:
+    notes = render({})["ecs-scheduler/templates/NOTES.txt"]
+    assert "kubectl apply -f -" in notes and "kind: ScheduledEcsJob" in notes
+    assert "eks.amazonaws.com/role-arn" in notes
+    assert (
+        "eks.amazonaws.com/role-arn"
+        not in render(VARIANTS["everything on"])["ecs-scheduler/templates/NOTES.txt"]
+    )
+
+
+def exported_series() -> set[str]:
+    names = set()
+    for family in Metrics().registry.collect():
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
+        names.update(family.name + suffix for suffix in suffixes[family.type])
+    return names
+
+
+def test_every_dashboard_query_uses_metrics_the_operator_exports() -> None:
+    (config_map,) = of_kind(VARIANTS["everything on"], "ConfigMap")
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    dashboard = json.loads(config_map["data"]["ecs-scheduler.json"])
+    queries = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    assert len(queries) >= 10
+    exported = exported_series()
+    for query in queries:
+        used = set(re.findall(r"ecs_scheduler_[a-z_]+", query))
+        assert used and used <= exported, (query, used - exported)
+
+
+def test_argocd_values_snippet_carries_the_tested_health_check() -> None:
+    snippet = yaml.safe_load((ROOT / "docs" / "argocd-values.yaml").read_text())
+    lua = snippet["configs"]["cm"]["resource.customizations.health.ecs-scheduler.dev_ScheduledEcsJob"]
+    assert lua == (ROOT / "docs" / "argocd-health.lua").read_text()
