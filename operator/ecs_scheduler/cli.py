@@ -5,6 +5,7 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -69,6 +70,20 @@ def _parser() -> argparse.ArgumentParser:
         default=float(_env("TRACK_INTERVAL", "10") or 10),
         help="seconds between DescribeTasks sweeps over tasks not yet stopped [ECS_SCHEDULER_TRACK_INTERVAL]",
     )
+
+    run.add_argument(
+        "--leader-election",
+        metavar="NAMESPACE/NAME",
+        default=_env("LEADER_ELECTION"),
+        help="elect one active replica through this Lease (off: always active) [ECS_SCHEDULER_LEADER_ELECTION]",
+    )
+    run.add_argument(
+        "--identity",
+        default=_env("IDENTITY", f"{socket.gethostname()}-{os.getpid()}"),
+        help="this replica's name in the Lease (the pod name in the chart) [ECS_SCHEDULER_IDENTITY]",
+    )
+    run.add_argument("--lease-duration", type=float, default=float(_env("LEASE_DURATION", "15") or 15))
+    run.add_argument("--lease-retry", type=float, default=float(_env("LEASE_RETRY", "2") or 2))
 
     commands.add_parser("crd", help="print the CustomResourceDefinition generated from the model")
 
@@ -142,14 +157,20 @@ def _run(args: argparse.Namespace) -> int:
         liveness_endpoint=args.liveness,
         metrics_port=args.metrics_port or None,
         track_interval=args.track_interval,
+        leader_election=args.leader_election,
+        identity=args.identity,
+        lease_duration=args.lease_duration,
+        lease_retry=args.lease_retry,
     )
+    stop = asyncio.Event()  # set when leadership is lost: the process exits, a new pod stands by
     asyncio.run(
         kopf.operator(
             standalone=True,
             clusterwide=not config.namespaces,
             namespaces=list(config.namespaces),
             liveness_endpoint=config.liveness_endpoint,
-            memo=kopf.Memo(config=config),
+            memo=kopf.Memo(config=config, stop=stop),
+            stop_flag=stop,
         )
     )
     return 0

@@ -304,6 +304,10 @@ class KubeCluster:
                 "metadata": {"name": name, **metadata}, "spec": spec}  # fmt: skip
         return dict(self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body))
 
+    def lease(self, namespace: str, name: str) -> dict[str, Any]:
+        api = kubernetes.client.CoordinationV1Api(self.custom.api_client)
+        return dict(api.read_namespaced_lease(name, namespace, _preload_content=False).json())
+
     def annotate(self, namespace: str, name: str, annotations: dict[str, str]) -> None:
         body = {"metadata": {"annotations": annotations}}
         self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, body)

@@ -160,3 +160,48 @@ def test_run_now_is_not_repeated_after_a_restart(
     start_operator()
     time.sleep(3)
     assert len(aws.recorder.run_tasks_for(f"{namespace}/manual")) == 1
+
+
+def test_two_replicas_one_leads_and_the_standby_takes_over_after_sigkill(
+    workdir: Path, kube: KubeCluster, aws: AwsProxy, ecs_setup: dict[str, str], namespace: str
+) -> None:
+    lease = f"{namespace}/ecs-scheduler"
+    replicas = {
+        identity: Operator(workdir, kube, aws.url, "--namespace", namespace, "--track-interval", "1",
+                           "--leader-election", lease, "--identity", identity, "--lease-duration", "4",
+                           "--lease-retry", "0.5", name=f"{namespace}-{identity}")
+        for identity in ("replica-a", "replica-b")
+    }  # fmt: skip
+    try:
+        spec = {"taskDefinition": "sleeper-task", "schedule": "@every 10s", "startingDeadlineSeconds": 30}
+        kube.apply_job(namespace, "ha", spec)
+        job = f"{namespace}/ha"
+        wait_for(lambda: len(aws.recorder.run_tasks_for(job)) >= 2, timeout=30, what="two fires")
+        leader = kube.lease(namespace, "ecs-scheduler")["spec"]["holderIdentity"]
+        standby = next(name for name in replicas if name != leader)
+        # Kill the leader just after an instant, so the next one falls inside the takeover gap.
+        sleep_until(lambda now: 0.3 <= now % 10 < 0.6)
+        replicas[leader].kill()
+        killed = time.time()
+        holder = wait_for(lambda: (h := kube.lease(namespace, "ecs-scheduler")["spec"]["holderIdentity"]) != leader and h,
+                          timeout=15, what="takeover")  # fmt: skip
+        took_over = time.time() - killed
+        assert holder == standby
+        next_instant = math.ceil(killed / 10) * 10
+        first_after = wait_for(lambda: [c for c in aws.recorder.run_tasks_for(job) if scheduled_at(c).timestamp() == next_instant],
+                               timeout=20, what="the instant in the gap")[0]  # fmt: skip
+        wait_for(lambda: any(scheduled_at(c).timestamp() > next_instant for c in aws.recorder.run_tasks_for(job)),
+                 timeout=15, what="back on schedule")  # fmt: skip
+        instants = [scheduled_at(c) for c in aws.recorder.run_tasks_for(job) if not c.deduplicated]
+        assert len(instants) == len(set(instants)), "no instant launched twice"
+        expected = {
+            datetime.fromtimestamp(t, UTC)
+            for t in range(int(min(instants).timestamp()), int(max(instants).timestamp()) + 1, 10)
+        }
+        assert set(instants) == expected, "no instant lost"
+        print(f"takeover after SIGKILL: lease moved in {took_over:.1f}s; the gap's instant was launched "
+              f"{first_after.received - next_instant:.1f}s late")  # fmt: skip
+        assert took_over < 4 + 0.5 + 2, "lease duration + retry period + slack"
+    finally:
+        for running in replicas.values():
+            running.stop()

@@ -11,7 +11,7 @@ import kopf
 
 from ecs_scheduler.model import names
 from ecs_scheduler.model.config import OperatorConfig
-from ecs_scheduler.runtime.wiring import build_scheduler
+from ecs_scheduler.runtime.wiring import build_elector, build_scheduler
 
 
 @kopf.on.startup()
@@ -25,6 +25,17 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     if config.metrics_port:
         memo.scheduler.metrics.serve(config.metrics_port)
     memo.loop_task = asyncio.create_task(memo.scheduler.run(), name="scheduler")
+    memo.election_task = None
+    if config.leader_election:
+        elector = build_elector(config)
+
+        def lost() -> None:
+            memo.scheduler.deactivate()
+            memo.stop.set()
+
+        memo.election_task = asyncio.create_task(elector.run(memo.scheduler.activate, lost), name="election")
+    else:
+        memo.scheduler.activate()
 
 
 @kopf.on.event(names.GROUP, names.VERSION, names.PLURAL)
@@ -38,5 +49,7 @@ async def job_event(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_:
 @kopf.on.cleanup()
 async def stop(memo: kopf.Memo, **_: Any) -> None:
     memo.loop_task.cancel()
+    if memo.election_task is not None:
+        memo.election_task.cancel()
     await memo.scheduler.close()
     memo.aws_clients.close()

@@ -21,4 +21,9 @@ class OperatorConfig:
     metrics_port: int | None = None
     track_interval: float = 10.0
     """Seconds between two DescribeTasks sweeps over every task not yet stopped."""
+    leader_election: str | None = None
+    """namespace/name of the Lease that elects the active replica; None: always active."""
+    identity: str = "ecs-scheduler"
+    lease_duration: float = 15.0
+    lease_retry: float = 2.0
     extra: dict[str, str] = field(default_factory=dict)

@@ -61,6 +61,7 @@ class Lifecycle:
         self._background = background
         self._jobs = jobs
         self.tracker = Tracker(ecs, metrics)
+        self.orphan_check_due = False
 
     # -- Where runs live in status -------------------------------------------------------
 
@@ -281,15 +282,17 @@ class Lifecycle:
     # -- Following runs to their end -----------------------------------------------------
 
     async def track(self, interval: float) -> None:
-        """Sweep every tracked task forever; after the first sweep, adopt tasks nobody recorded."""
-        await asyncio.sleep(interval)
-        await self._adopt_orphans()
+        """Sweep every tracked task forever. One interval after the scheduler became active
+        (the jobs are listed by then), look once for tasks nobody recorded."""
         while True:
+            await asyncio.sleep(interval)
             try:
+                if self.orphan_check_due:
+                    self.orphan_check_due = False
+                    await self._adopt_orphans()
                 await self.sweep(self.tracker.all_runs())
             except Exception:  # one bad sweep must not end tracking
                 logger.exception("task sweep failed")
-            await asyncio.sleep(interval)
 
     async def sweep(self, runs: list[Run]) -> None:
         """Refresh `runs`, then finish those that ended and write the jobs that changed."""

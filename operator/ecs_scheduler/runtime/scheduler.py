@@ -76,6 +76,10 @@ class Scheduler:
         self._status = StatusSink(kube, self.metrics)
         self._report = Reporter(kube, self._status, clock, self._background)
         self._jobs: dict[JobKey, JobState] = {}
+        # The latest body of every job, kept while standing by so that taking over starts from
+        # what the previous leader wrote into each status.
+        self._bodies: dict[JobKey, Mapping[str, Any]] = {}
+        self._active = False
         self._timeline: Timeline[JobKey] = Timeline()
         self._wake = asyncio.Event()
         self.metrics.jobs.count = self._jobs_by_reason
@@ -99,10 +103,31 @@ class Scheduler:
 
     # -- Feeding: called by the watch handlers -------------------------------------------
 
+    def activate(self) -> None:
+        """Start scheduling (at start, or when elected): every job as if just listed."""
+        self._active = True
+        self.metrics.leader.set(1)
+        self.lifecycle.orphan_check_due = True
+        for body in list(self._bodies.values()):
+            self.observe(body)
+
+    def deactivate(self) -> None:
+        """Stop scheduling at once (leadership lost); launches in flight finish."""
+        self._active = False
+        self.metrics.leader.set(0)
+        for key in list(self._jobs):
+            self._timeline.remove(key)
+            self.lifecycle.tracker.forget(key)
+        self._jobs.clear()
+        self._wake.set()
+
     def observe(self, body: Mapping[str, Any]) -> None:
         """A job was listed, created or changed. Cheap when only its status changed."""
         metadata = body["metadata"]
         key = JobKey(metadata["namespace"], metadata["name"])
+        self._bodies[key] = body
+        if not self._active:
+            return
         uid = str(metadata.get("uid", ""))
         fingerprint = _fingerprint(uid, body.get("spec"))
         previous = self._jobs.get(key)
@@ -148,6 +173,7 @@ class Scheduler:
     def forget(self, namespace: str, name: str) -> None:
         """A job was deleted: it stops at once."""
         key = JobKey(namespace, name)
+        self._bodies.pop(key, None)
         self._jobs.pop(key, None)
         self._timeline.remove(key)
         self._status.forget(key)

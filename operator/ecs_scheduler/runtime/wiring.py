@@ -3,9 +3,11 @@
 from ecs_scheduler.adapters.aws import AwsClients
 from ecs_scheduler.adapters.ecs import Boto3Ecs
 from ecs_scheduler.adapters.kube import ClientKubeWriter
+from ecs_scheduler.adapters.lease import ClientLease
 from ecs_scheduler.adapters.triggers import trigger_sources
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.runtime.clock import SystemClock
+from ecs_scheduler.runtime.election import LeaderElector
 from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.scheduler import Scheduler
 
@@ -29,3 +31,19 @@ def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
         metrics=metrics,
     )
     return scheduler, clients
+
+
+def build_elector(config: OperatorConfig) -> LeaderElector:
+    assert config.leader_election is not None
+    namespace, _, name = config.leader_election.partition("/")
+    if not namespace or not name:
+        raise ValueError(f"--leader-election must be NAMESPACE/NAME, not {config.leader_election!r}")
+    return LeaderElector(
+        ClientLease(),
+        namespace=namespace,
+        name=name,
+        identity=config.identity,
+        duration=config.lease_duration,
+        retry=config.lease_retry,
+        clock=SystemClock(),
+    )

@@ -1,0 +1,49 @@
+"""Least privilege, derived: the chart grants exactly the API calls the operator made in this
+e2e session (recorded by the test API server), no more. Named to run after every other e2e test."""
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.e2e.harness import KubeCluster
+from tests.unit.test_helm_chart import objects
+
+pytestmark = pytest.mark.e2e
+
+OPERATOR_AGENTS = ("kopf/", "ecs-scheduler/")
+# The session operator watched `e2e-*`, restart tests single namespaces, the HA test a Lease.
+VALUES = {"watchNamespaces": ["e2e-*"]}
+
+Permission = tuple[str, str, str]  # (API group, resource[/subresource], verb)
+
+
+def used(kube: KubeCluster) -> set[Permission]:
+    assert kube.record_path is not None
+    found = set()
+    for line in kube.record_path.read_text().splitlines():
+        entry: dict[str, Any] = json.loads(line)
+        if entry.get("agent", "").startswith(OPERATOR_AGENTS):
+            resource = entry["resource"] + (f"/{entry['subresource']}" if entry.get("subresource") else "")
+            found.add((entry["group"], resource, entry["verb"]))
+    return found
+
+
+def granted() -> set[Permission]:
+    found = set()
+    for role in objects(VALUES):
+        if role["kind"] in ("ClusterRole", "Role"):
+            for rule in role["rules"]:
+                for group in rule["apiGroups"]:
+                    for resource in rule["resources"]:
+                        found.update((group, resource, verb) for verb in rule["verbs"])
+    return found
+
+
+def test_chart_grants_exactly_what_the_operator_used(kube: KubeCluster) -> None:
+    if kube.record_path is None or not kube.record_path.exists():
+        pytest.skip("only the project's API server records requests")
+    exercised = used(kube)
+    assert ("ecs-scheduler.dev", "scheduledecsjobs/status", "patch") in exercised
+    assert exercised <= granted(), f"used but not granted: {exercised - granted()}"
+    assert granted() <= exercised, f"granted but never used: {granted() - exercised}"
