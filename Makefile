@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install lint unit e2e test demo crds image bench clean
+.PHONY: install lint unit e2e test demo crds image clean
 
 $(BIN)/ecs-scheduler: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,11 @@ demo: install  ## run the operator locally against moto and a test API server, w
 
 crds: install  ## regenerate crds/ (and the chart's copy) from the pydantic model
 	$(BIN)/ecs-scheduler crd > crds/scheduledecsjobs.ecs-scheduler.dev.yaml
+	cp crds/scheduledecsjobs.ecs-scheduler.dev.yaml helm/ecs-scheduler/crds/
 
-image:  ## build the container image (needs a Docker engine)
-	docker build -t ecs-scheduler:dev .
+IMAGE ?= ecs-scheduler:dev
+image:  ## build the container image (needs a Docker engine): make image IMAGE=registry/ecs-scheduler:tag
+	docker build -t $(IMAGE) .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist operator/*.egg-info
