@@ -9,6 +9,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import yaml
 
@@ -18,6 +19,7 @@ from ecs_scheduler.core.schedule import upcoming
 from ecs_scheduler.core.validation import validate_spec
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.model.crd import custom_resource_definition
+from ecs_scheduler.model.tenancy import TenantPolicy
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -82,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
         default=_env("IDENTITY", f"{socket.gethostname()}-{os.getpid()}"),
         help="this replica's name in the Lease (the pod name in the chart) [ECS_SCHEDULER_IDENTITY]",
     )
+    run.add_argument(
+        "--tenant-policy",
+        type=Path,
+        default=_env("TENANT_POLICY"),
+        help="YAML file: clusters, task definition families and roles allowed per namespace [ECS_SCHEDULER_TENANT_POLICY]",
+    )
     run.add_argument("--lease-duration", type=float, default=float(_env("LEASE_DURATION", "15") or 15))
     run.add_argument("--lease-retry", type=float, default=float(_env("LEASE_RETRY", "2") or 2))
 
@@ -131,6 +139,13 @@ class _JsonFormatter(logging.Formatter):
         )
 
 
+def _tenant_policy(path: Path | None) -> TenantPolicy | None:
+    """Read at start: a policy that does not parse stops the operator with the file's error."""
+    if path is None:
+        return None
+    return TenantPolicy.model_validate(yaml.safe_load(Path(path).read_text()) or {})
+
+
 def _run(args: argparse.Namespace) -> int:
     import kopf
 
@@ -161,6 +176,7 @@ def _run(args: argparse.Namespace) -> int:
         identity=args.identity,
         lease_duration=args.lease_duration,
         lease_retry=args.lease_retry,
+        tenant_policy=_tenant_policy(args.tenant_policy),
     )
     stop = asyncio.Event()  # set when leadership is lost: the process exits, a new pod stands by
     asyncio.run(

@@ -1,7 +1,7 @@
 """Session-wide real processes: moto server, a recording AWS proxy, an API server, the operator."""
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -64,3 +64,32 @@ def tasks_stay_running(moto: MotoServer) -> Iterator[None]:
     moto.task_progression(1_000_000)  # DescribeTasks no longer moves RUNNING tasks towards STOPPED
     yield
     moto.task_progression(1)
+
+
+_own_namespaces = itertools.count(1)
+StartOperator = Callable[..., Operator]
+
+
+@pytest.fixture
+def own_namespace(kube: KubeCluster) -> str:
+    """A namespace outside the session operator's `e2e-*`, for a test that runs its own."""
+    return kube.create_namespace(f"own-{next(_own_namespaces)}")
+
+
+@pytest.fixture
+def start_operator(
+    workdir: Path, kube: KubeCluster, aws: AwsProxy, ecs_setup: dict[str, str], own_namespace: str
+) -> Iterator[StartOperator]:
+    """Start (and at the end stop) operators watching `own_namespace`, like a Deployment would."""
+    started: list[Operator] = []
+
+    def start(*args: str) -> Operator:
+        name = f"{own_namespace}-operator-{len(started) + 1}"
+        running = Operator(workdir, kube, aws.url, "--namespace", own_namespace, "--track-interval", "1", *args,
+                           name=name)  # fmt: skip
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()

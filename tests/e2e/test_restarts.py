@@ -4,46 +4,24 @@ Each test runs its own operator in its own namespace (outside the session operat
 stops or kills it, and starts another one the way a Deployment would.
 """
 
-import itertools
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.awsproxy import AwsProxy, Call
+from tests.e2e.conftest import StartOperator
 from tests.e2e.harness import KubeCluster, Operator, wait_for
 
 pytestmark = pytest.mark.e2e
 
-_numbers = itertools.count(1)
-StartOperator = Callable[[], Operator]
-
 
 @pytest.fixture
-def namespace(kube: KubeCluster) -> str:
-    return kube.create_namespace(f"restart-{next(_numbers)}")
-
-
-@pytest.fixture
-def start_operator(
-    workdir: Path, kube: KubeCluster, aws: AwsProxy, ecs_setup: dict[str, str], namespace: str
-) -> Iterator[StartOperator]:
-    started: list[Operator] = []
-
-    def start() -> Operator:
-        name = f"{namespace}-operator-{len(started) + 1}"
-        running = Operator(
-            workdir, kube, aws.url, "--namespace", namespace, "--track-interval", "1", name=name
-        )
-        started.append(running)
-        return running
-
-    yield start
-    for running in started:
-        running.stop()
+def namespace(own_namespace: str) -> str:
+    return own_namespace
 
 
 def scheduled_at(call: Call) -> datetime:

@@ -48,6 +48,10 @@ def job(
             "Degraded",
         ),
         (job(ready={"status": "False", "reason": "LaunchFailed", "message": "RESOURCE:MEMORY"}), "Degraded"),
+        (
+            job(ready={"status": "False", "reason": "Forbidden", "message": "spec.cluster: not allowed"}),
+            "Degraded",
+        ),
         (job(ready={"status": "False", "reason": "TriggerError", "message": "AccessDenied"}), "Degraded"),
         (job(), "Progressing"),
         (

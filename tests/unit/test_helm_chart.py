@@ -35,6 +35,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "priorityClassName": "system-cluster-critical",
     },
     "single replica": {"replicaCount": 1, "leaderElection": {"enabled": False}},
+    "tenant guard": {"tenants": {"team-a": {"clusters": ["batch"], "taskDefinitionFamilies": ["team-a-*"]},
+                                 "*": {"clusters": ["default"]}}},
 }  # fmt: skip
 
 
@@ -193,6 +195,7 @@ def exported_series() -> set[str]:
 
 def test_every_dashboard_query_uses_metrics_the_operator_exports() -> None:
     (config_map,) = of_kind(VARIANTS["everything on"], "ConfigMap")
+    assert config_map["metadata"]["name"].endswith("-dashboard")
     assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
     dashboard = json.loads(config_map["data"]["ecs-scheduler.json"])
     queries = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
@@ -207,3 +210,20 @@ def test_argocd_values_snippet_carries_the_tested_health_check() -> None:
     snippet = yaml.safe_load((ROOT / "docs" / "argocd-values.yaml").read_text())
     lua = snippet["configs"]["cm"]["resource.customizations.health.ecs-scheduler.dev_ScheduledEcsJob"]
     assert lua == (ROOT / "docs" / "argocd-health.lua").read_text()
+
+
+def test_tenant_policy_is_mounted_and_reads_as_the_operator_reads_it() -> None:
+    from ecs_scheduler.model.tenancy import TenantPolicy
+
+    values = VARIANTS["tenant guard"]
+    (config_map,) = of_kind(values, "ConfigMap")
+    policy = TenantPolicy.model_validate(yaml.safe_load(config_map["data"]["tenants.yaml"]))
+    assert policy.namespaces["team-a"].clusters == ["batch"]
+    (deployment,) = of_kind(values, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "tenants")
+    assert env["ECS_SCHEDULER_TENANT_POLICY"] == mount["mountPath"] + "/tenants.yaml"
+    assert "checksum/tenants" in deployment["spec"]["template"]["metadata"]["annotations"]
+    with pytest.raises(helm.HelmError):
+        render({"tenants": {"team-a": {"clusterz": ["x"]}}})

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from ecs_scheduler.model.tenancy import TenantPolicy
+
 
 @dataclass(frozen=True)
 class OperatorConfig:
@@ -26,4 +28,6 @@ class OperatorConfig:
     identity: str = "ecs-scheduler"
     lease_duration: float = 15.0
     lease_retry: float = 2.0
+    tenant_policy: TenantPolicy | None = None
+    """Which clusters, task definition families and roles each namespace's jobs may use."""
     extra: dict[str, str] = field(default_factory=dict)

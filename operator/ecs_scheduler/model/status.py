@@ -8,7 +8,9 @@ from pydantic import Field
 from ecs_scheduler.model.base import ApiModel
 
 ConditionStatus = Literal["True", "False", "Unknown"]
-ReadyReason = Literal["Scheduled", "Suspended", "InvalidSpec", "Finished", "LaunchFailed", "TriggerError"]
+ReadyReason = Literal[
+    "Scheduled", "Suspended", "InvalidSpec", "Forbidden", "Finished", "LaunchFailed", "TriggerError"
+]
 
 
 class Condition(ApiModel):

@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from ecs_scheduler.adapters.ecs import EcsApi
 from ecs_scheduler.adapters.kube import KubeWriter
@@ -20,6 +20,7 @@ from ecs_scheduler.core.catchup import catch_up
 from ecs_scheduler.core.errors import SpecError
 from ecs_scheduler.core.plan import JobIdentity
 from ecs_scheduler.core.status import Readiness, iso, iso_precise, ready_of, schedule_readiness
+from ecs_scheduler.core.tenancy import forbidden
 from ecs_scheduler.core.timeline import Timeline
 from ecs_scheduler.core.validation import validate_spec
 from ecs_scheduler.model import names
@@ -149,14 +150,24 @@ class Scheduler:
         self._jobs[key] = state
         now = self._clock.now()
         try:
-            state.job = validate_spec(body.get("spec"), identity=str(key), now=now)
+            job = validate_spec(body.get("spec"), identity=str(key), now=now)
         except SpecError as error:
-            self._reject(state, error.field, error.message, status)
+            self._reject(state, error, status)
         except Exception as error:  # the operator never crashes on a spec
             logger.exception("unexpected error validating %s", key)
-            self._reject(state, "spec", f"could not be read: {error}", status)
+            self._reject(state, SpecError("spec", f"could not be read: {error}"), status)
         else:
-            self._plan(state, now, status, resume=_resume_point(body) if previous is None else None)
+            denied = forbidden(
+                self._config.tenant_policy,
+                namespace=key.namespace,
+                spec=job.spec,
+                default_cluster=self._config.default_cluster,
+            )
+            if denied is not None:
+                self._reject(state, denied, status, reason="Forbidden")
+            else:
+                state.job = job
+                self._plan(state, now, status, resume=_resume_point(body) if previous is None else None)
         self._maybe_run_now(state, run_now)
 
     def _restore(self, state: JobState, status: Mapping[str, Any]) -> None:
@@ -180,15 +191,23 @@ class Scheduler:
         self.lifecycle.tracker.forget(key)
         self._wake.set()
 
-    def _reject(self, state: JobState, field_path: str, message: str, status: Mapping[str, Any]) -> None:
+    def _reject(
+        self,
+        state: JobState,
+        error: SpecError,
+        status: Mapping[str, Any],
+        *,
+        reason: Literal["InvalidSpec", "Forbidden"] = "InvalidSpec",
+    ) -> None:
+        """The job will not run: say which field, once, as a condition and a Warning event."""
         self._timeline.remove(state.key)
         self._wake.set()
-        text = f"{field_path}: {message}"
-        logger.warning("invalid spec for %s: %s", state.key, text)
-        readiness = Readiness(False, "InvalidSpec", text)
+        text = str(error)
+        logger.warning("%s for %s: %s", reason, state.key, text)
+        readiness = Readiness(False, reason, text)
         patch = {"estimatedNextRun": None, "resolvedSchedule": None}
         if self._write_condition(state, readiness, patch, status):
-            self._report.event(state, "Warning", "InvalidSpec", text)
+            self._report.event(state, "Warning", reason, text)
 
     def _plan(
         self, state: JobState, now: datetime, status: Mapping[str, Any], *, resume: datetime | None
