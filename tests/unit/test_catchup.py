@@ -27,7 +27,7 @@ def at(minutes: float) -> datetime:
         ("down over 3 instants, no deadline: latest runs", "*/5 * * * *", at(5), at(16), None, at(15), 2, at(20)),
         ("down over 3 instants, latest within deadline", "*/5 * * * *", at(5), at(15.5), 60, at(15), 2, at(20)),
         ("down over 3 instants, latest past deadline", "*/5 * * * *", at(5), at(17), 60, None, 3, at(20)),
-        ("hourly, down a day", "0 * * * *", at(60), at(60 * 24 + 10), 3600, at(60 * 24), 23, at(60 * 25)),
+        ("down 8 hours: every instant counted", "0 * * * *", at(60), at(60 * 8 + 10), 3600, at(60 * 8), 7, at(60 * 9)),
         ("one-time schedule, late", "at(2026-11-22T10:05:00Z)", at(5), at(6), None, at(5), 0, None),
     ],
 )  # fmt: skip
@@ -52,3 +52,8 @@ def test_a_year_of_seconds_is_counted_up_to_the_cap_and_still_finds_the_latest()
     assert plan.capped and plan.missed >= COUNT_CAP
     assert plan.run == T0 + timedelta(days=365)
     assert plan.next_due == T0 + timedelta(days=365, seconds=1)
+
+
+def test_a_day_of_hourly_instants_is_capped() -> None:
+    plan = catch_up(schedule("0 * * * *"), at(60), at(60 * 24 + 10), 3600)
+    assert plan.capped and plan.missed == COUNT_CAP and plan.run == at(60 * 24)

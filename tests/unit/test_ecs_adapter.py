@@ -89,3 +89,26 @@ def test_stop_task_reason_fits_ecs_limit(clients: AwsClients) -> None:
         )
         asyncio.run(Boto3Ecs(clients).stop_task(cluster=CLUSTER, region=None, arn=arn(1), reason="x" * 300))
         stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "uncertain"),
+    [
+        ("ClusterNotFoundException", 400, False),
+        ("ThrottlingException", 400, False),
+        ("ServerException", 500, True),
+    ],
+)
+def test_only_answers_that_may_hide_started_tasks_are_uncertain(
+    clients: AwsClients, code: str, status: int, uncertain: bool
+) -> None:
+    from ecs_scheduler.model.launch import RunTaskCall
+
+    with Stubber(clients.client("ecs", None)) as stub:
+        stub.add_client_error("run_task", code, "no", http_status_code=status)
+        call = RunTaskCall(
+            None, {"cluster": CLUSTER, "taskDefinition": "app", "count": 1, "clientToken": "t"}
+        )
+        outcome = asyncio.run(Boto3Ecs(clients).run_task(call))
+    (failure,) = outcome.failures
+    assert (failure.reason, failure.uncertain) == (code, uncertain)

@@ -88,3 +88,26 @@ def test_a_task_seen_again_resets_its_miss_count() -> None:
     del ecs.statuses["late"]
     asyncio.run(tracker.refresh([run]))
     assert run.reports["late"].last_status == "RUNNING", "one miss after a sighting is not enough"
+
+
+def test_active_entries_read_back_as_the_status_model_says() -> None:
+    from ecs_scheduler.model.status import ActiveRun
+
+    run = run_of("a", ["t1"])
+    run.attempt, run.retry_at, run.retry_tasks, run.launch_failures = (
+        2,
+        datetime(2026, 11, 22, 1, tzinfo=UTC),
+        1,
+        ["AGENT"],
+    )
+    entry = run.to_status()
+    ActiveRun.model_validate(entry)  # the CRD's shape: no unknown fields
+    back = Run.from_status(run.key, entry)
+    assert (
+        back.scheduled,
+        back.attempt,
+        back.retry_at,
+        back.retry_tasks,
+        back.arns,
+        back.launch_failures,
+    ) == (run.scheduled, 2, run.retry_at, 1, ["t1"], ["AGENT"])

@@ -83,11 +83,13 @@ class Boto3Ecs:
             response = self._client(call.region).run_task(**call.request)
         except ClientError as error:
             info = error.response.get("Error", {})
-            return RunTaskOutcome(
-                failures=(LaunchFailure(str(info.get("Code")), str(info.get("Message", ""))),)
+            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            failure = LaunchFailure(
+                str(info.get("Code")), str(info.get("Message", "")), uncertain=status >= 500
             )
-        except BotoCoreError as error:
-            return RunTaskOutcome(failures=(LaunchFailure(type(error).__name__, str(error)),))
+            return RunTaskOutcome(failures=(failure,))
+        except BotoCoreError as error:  # no answer at all: ECS may or may not have acted
+            return RunTaskOutcome(failures=(LaunchFailure(type(error).__name__, str(error), uncertain=True),))
         return outcome_from_response(response)
 
     async def run_task(self, call: RunTaskCall) -> RunTaskOutcome:

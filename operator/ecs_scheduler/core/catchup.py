@@ -2,7 +2,9 @@
 
 Like the CronJob controller: of all instants that came due while nobody fired them, only the
 most recent may run, and only if it is no older than startingDeadlineSeconds. The rest are
-counted (up to a cap, so a year of 1-second instants costs nothing) and reported.
+counted (up to a small cap, like the CronJob controller's) and reported. Finding the latest
+instant never walks the gap: it probes back from now with a doubling window, so a job that
+was down for a year costs a few dozen steps, not millions (this runs for every job at resume).
 """
 
 from dataclasses import dataclass
@@ -10,7 +12,7 @@ from datetime import datetime, timedelta
 
 from ecs_scheduler.core.schedule import Schedule
 
-COUNT_CAP = 1000
+COUNT_CAP = 10
 """Instants counted one by one; beyond this the count is reported as 'more than'."""
 
 
@@ -28,12 +30,15 @@ class CatchUp:
     """The first instant after now."""
 
 
-def _latest_due(schedule: Schedule, due: datetime, now: datetime) -> tuple[datetime, int, bool]:
+def _latest_due(
+    schedule: Schedule, due: datetime, now: datetime
+) -> tuple[datetime, int, bool, datetime | None]:
+    """(latest instant <= now, instants counted, whether counting stopped at the cap, the next one)."""
     latest, count = due, 1
     while count <= COUNT_CAP:
         following = schedule.next_after(latest)
         if following is None or following > now:
-            return latest, count, False
+            return latest, count, False, following
         latest, count = following, count + 1
     # Too many to walk: look back from now with a doubling window for the latest instant.
     window = timedelta(seconds=1)
@@ -43,16 +48,15 @@ def _latest_due(schedule: Schedule, due: datetime, now: datetime) -> tuple[datet
         if candidate is not None and candidate <= now:
             while (following := schedule.next_after(candidate)) is not None and following <= now:
                 candidate = following
-            return candidate, count, True
+            return candidate, count, True, following
         if probe == due:
-            return latest, count, True
+            return latest, count, True, schedule.next_after(latest)
         window *= 2
 
 
 def catch_up(schedule: Schedule, due: datetime, now: datetime, deadline_seconds: int | None) -> CatchUp:
     """What to do at `now` with the instant `due` (<= now) and any that followed it."""
-    latest, count, capped = _latest_due(schedule, due, now)
-    next_due = schedule.next_after(latest)
+    latest, count, capped, next_due = _latest_due(schedule, due, now)
     if deadline_seconds is not None and (now - latest).total_seconds() > deadline_seconds:
         return CatchUp(None, latest, count, capped, next_due)
     return CatchUp(latest, latest, count - 1, capped, next_due)

@@ -52,7 +52,10 @@ def _number(token: str, name: str, field: str) -> int:
     return value
 
 
+@lru_cache(maxsize=4096)
 def _range_values(part: str, name: str, field: str) -> frozenset[int]:
+    # Cached: the value sets are immutable, so jobs share them. Without this, every job kept
+    # its own set of all the years a `*` allows, and 10,000 jobs took gigabytes.
     match = _RANGE.match(part)
     if match is None:
         raise SpecError(field, f"cannot read {part!r} in the {name} field")
@@ -194,7 +197,8 @@ def parse_classic(expression: str, *, identity: str, field: str = "spec.schedule
             text = str(stable_choice(identity, f"classic:{name}", low, high))
         resolved.append(text)
         if name != "day":
-            values[name] = frozenset().union(*(_range_values(p, name, field) for p in text.split(",")))
+            sets = [_range_values(p, name, field) for p in text.split(",")]
+            values[name] = sets[0] if len(sets) == 1 else frozenset().union(*sets)
     return ClassicSchedule(
         seconds=tuple(sorted(values["second"])),
         minutes=tuple(sorted(values["minute"])),

@@ -27,6 +27,9 @@ class LaunchFailure:
     reason: str
     detail: str = ""
     arn: str | None = None
+    uncertain: bool = False
+    """True when the call may have started tasks anyway (a 5xx or a lost answer after retries):
+    a retry must then reuse the clientToken, so ECS returns those tasks instead of starting more."""
 
 
 @dataclass(frozen=True)

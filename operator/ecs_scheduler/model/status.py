@@ -59,6 +59,9 @@ class ActiveRun(ApiModel):
     origin: RunOrigin = Field(default="Schedule", description="Schedule, or RunNow for a manual run.")
     run_now: str | None = Field(default=None, description="The run-now annotation value, for RunNow runs.")
     attempt: int = Field(default=1, ge=1, description="Attempt number, 1 for the first.")
+    token_attempt: int = Field(
+        default=0, ge=0, description="Attempt whose clientToken this one reuses (after an uncertain failure)."
+    )
     region: str | None = Field(default=None, description="Region the tasks run in.")
     cluster: str = Field(description="Cluster the tasks run in.")
     task_arns: list[str] = Field(default_factory=list, description="Tasks of this attempt.")

@@ -37,6 +37,7 @@ from ecs_scheduler.runtime.tracker import Tracker
 logger = logging.getLogger(__name__)
 
 DEFAULT_LIMITS = (3, 1)
+_FINISHES_PER_YIELD = 25
 
 
 class Lifecycle:
@@ -203,7 +204,7 @@ class Lifecycle:
             default_region=self._config.default_region,
             started_by=self._config.started_by,
             run_now=run.run_now,
-            attempt=run.attempt,
+            attempt=run.token_attempt or run.attempt,
         )
         if run.origin == "Schedule" and run.attempt == 1:
             self._metrics.lateness.observe(max(0.0, (self._clock.now() - run.scheduled).total_seconds()))
@@ -214,6 +215,7 @@ class Lifecycle:
         failures = [f for o in outcomes for f in o.failures]
         run.not_started = max(0, sum(c.count for c in calls) - len(run.reports))
         run.launch_failures = list(dict.fromkeys(f.reason for f in failures))
+        run.uncertain = bool(failures) and all(f.uncertain for f in failures)
         self._metrics.tasks_launched.inc(len(run.reports))
         for refused in failures:
             self._metrics.launch_failures.labels(refused.reason).inc()
@@ -298,11 +300,15 @@ class Lifecycle:
         """Refresh `runs`, then finish those that ended and write the jobs that changed."""
         changed = await self.tracker.refresh(runs)
         touched = {run.key for run in changed}
+        finished = 0
         for run in runs:
             state = self._jobs.get(run.key)
             if state is not None and run.finished and run in self.tracker.runs_of(run.key):
                 await self._finish(state, run)
                 touched.add(run.key)
+                finished += 1
+                if finished % _FINISHES_PER_YIELD == 0:
+                    await asyncio.sleep(0)  # thousands of runs may end in one sweep: let fires go first
         for key in touched:
             if (state := self._jobs.get(key)) is not None:
                 self._report.write(key, self.runs_patch(state))
@@ -337,6 +343,8 @@ class Lifecycle:
                 origin=run.origin,
                 run_now=run.run_now,
                 attempt=retry.attempt,
+                # Nothing ran and ECS may have started tasks anyway: ask again with the same token.
+                token_attempt=(run.token_attempt or run.attempt) if run.uncertain and not run.reports else 0,
                 retry_at=retry.at,
                 retry_tasks=retry.tasks,
             )

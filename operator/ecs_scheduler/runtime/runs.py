@@ -19,9 +19,14 @@ class Run:
     origin: RunOrigin = "Schedule"
     run_now: str | None = None
     attempt: int = 1
+    token_attempt: int = 0
+    """The attempt whose clientToken this attempt sends (0: its own). A retry after an uncertain
+    launch failure sends the failed attempt's token again."""
     reports: dict[str, TaskReport] = field(default_factory=dict)
     not_started: int = 0
     launch_failures: list[str] = field(default_factory=list)
+    uncertain: bool = False
+    """Every launch failure of this attempt was uncertain (ECS may have started its tasks)."""
     retry_at: datetime | None = None
     retry_tasks: int = 0
     missing: dict[str, int] = field(default_factory=dict)
@@ -49,23 +54,27 @@ class Run:
         return what if self.attempt == 1 else f"{what} (attempt {self.attempt})"
 
     def to_status(self) -> dict[str, Any]:
-        active = ActiveRun(
-            scheduled_time=self.scheduled,
-            origin=self.origin,
-            run_now=self.run_now,
-            attempt=self.attempt,
-            region=self.region,
-            cluster=self.cluster,
-            task_arns=self.arns,
-            not_started=self.not_started,
-            launch_failures=self.launch_failures,
-            retry_at=self.retry_at,
-            retry_tasks=self.retry_tasks,
+        """The status.active entry (the ActiveRun model's shape; built by hand because this runs
+        for every status write of every job with a run in flight)."""
+        entry: dict[str, Any] = {
+            "scheduledTime": iso_precise(self.scheduled),
+            "cluster": self.cluster,
+            "taskArns": self.arns,
+        }
+        optional: tuple[tuple[str, Any, Any], ...] = (
+            ("origin", self.origin, "Schedule"),
+            ("runNow", self.run_now, None),
+            ("attempt", self.attempt, 1),
+            ("tokenAttempt", self.token_attempt, 0),
+            ("region", self.region, None),
+            ("notStarted", self.not_started, 0),
+            ("launchFailures", self.launch_failures, []),
+            ("retryTasks", self.retry_tasks, 0),
         )
-        dumped = active.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-        dumped["scheduledTime"] = iso_precise(self.scheduled)
-        dumped["cluster"] = self.cluster
-        return dumped
+        entry.update({name: value for name, value, default in optional if value != default})
+        if self.retry_at is not None:
+            entry["retryAt"] = iso_precise(self.retry_at)
+        return entry
 
     @classmethod
     def from_status(cls, key: JobKey, raw: dict[str, Any]) -> "Run":
@@ -78,6 +87,7 @@ class Run:
             origin=active.origin,
             run_now=active.run_now,
             attempt=active.attempt,
+            token_attempt=active.token_attempt,
             reports={arn: TaskReport(arn, "PROVISIONING") for arn in active.task_arns},
             not_started=active.not_started,
             launch_failures=list(active.launch_failures),

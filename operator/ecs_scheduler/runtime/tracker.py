@@ -26,10 +26,22 @@ class Tracker:
         self._ecs = ecs
         self._metrics = metrics
         self._runs: dict[JobKey, list[Run]] = {}
+        # Counted when scraped: keeping a running total in step on every change cost O(runs).
+        metrics.active_tasks.set_function(self._unfinished_tasks)
+
+    def _unfinished_tasks(self) -> float:
+        """Called from the metrics server's thread, while the event loop may change the runs."""
+        for _ in range(3):
+            try:
+                return float(
+                    sum(len(run.unfinished()) for runs in list(self._runs.values()) for run in list(runs))
+                )
+            except RuntimeError:  # a dict changed size under us: count again
+                continue
+        return float("nan")
 
     def add(self, run: Run) -> None:
         self._runs.setdefault(run.key, []).append(run)
-        self._update_gauge()
 
     def remove(self, run: Run) -> None:
         runs = self._runs.get(run.key, [])
@@ -37,11 +49,9 @@ class Tracker:
             runs.remove(run)
         if not runs:
             self._runs.pop(run.key, None)
-        self._update_gauge()
 
     def forget(self, key: JobKey) -> None:
         self._runs.pop(key, None)
-        self._update_gauge()
 
     def runs_of(self, key: JobKey) -> list[Run]:
         return list(self._runs.get(key, []))
@@ -51,9 +61,6 @@ class Tracker:
 
     def tracked_arns(self) -> set[str]:
         return {arn for run in self.all_runs() for arn in run.reports}
-
-    def _update_gauge(self) -> None:
-        self._metrics.active_tasks.set(sum(len(run.unfinished()) for run in self.all_runs()))
 
     async def refresh(self, runs: Iterable[Run]) -> list[Run]:
         """Describe the unfinished tasks of `runs`; return the runs whose tasks changed."""
@@ -74,7 +81,6 @@ class Tracker:
             for run in members:
                 if _apply(run, reports):
                     changed.append(run)
-        self._update_gauge()
         return changed
 
     async def verdicts(self, run: Run) -> list[TaskVerdict]:

@@ -1,0 +1,66 @@
+"""Stand-ins for AWS and Kubernetes that answer at once and count what they are asked.
+
+The benchmark measures the scheduler and the launch path, not AWS: RunTask answers instantly
+and records when it was called; DescribeTasks says every task stopped with exit code 0, so runs
+end at the first sweep; status writes and events are counted and dropped.
+"""
+
+import itertools
+import time
+from collections import Counter
+from typing import Any
+
+from ecs_scheduler.model.launch import RunTaskCall, RunTaskOutcome
+
+_ids = itertools.count()
+
+
+class InstantEcs:
+    def __init__(self) -> None:
+        self.sent: list[tuple[float, str, str]] = []  # (time RunTask was called, scheduled-at, job)
+        self.calls: Counter[str] = Counter()
+
+    async def run_task(self, call: RunTaskCall) -> RunTaskOutcome:
+        now = time.time()
+        tags = {t["key"]: t["value"] for t in call.request.get("tags", [])}
+        self.sent.append(
+            (now, tags.get("ecs-scheduler.dev/scheduled-at", ""), tags.get("ecs-scheduler.dev/job", ""))
+        )
+        self.calls["RunTask"] += 1
+        arns = tuple(
+            f"arn:aws:ecs:us-east-1:123456789012:task/bench/{next(_ids):032x}" for _ in range(call.count)
+        )
+        return RunTaskOutcome(task_arns=arns, task_statuses=("PROVISIONING",) * len(arns))
+
+    async def describe_tasks(
+        self, *, cluster: str, region: str | None, arns: list[str], tags: bool = False
+    ) -> list[dict[str, Any]]:
+        self.calls["DescribeTasks"] += -(-len(arns) // 100)
+        return [
+            {"taskArn": a, "lastStatus": "STOPPED", "stopCode": "EssentialContainerExited",
+             "containers": [{"name": "app", "exitCode": 0}]}
+            for a in arns
+        ]  # fmt: skip
+
+    async def stop_task(self, *, cluster: str, region: str | None, arn: str, reason: str) -> None:
+        self.calls["StopTask"] += 1
+
+    async def list_tasks(self, *, cluster: str, region: str | None, started_by: str) -> list[str]:
+        self.calls["ListTasks"] += 1
+        return []
+
+    async def essential_containers(
+        self, *, region: str | None, task_definition_arn: str
+    ) -> frozenset[str] | None:
+        return frozenset({"app"})
+
+
+class CountingKube:
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        self.calls["patch_status"] += 1
+
+    async def post_event(self, **_: Any) -> None:
+        self.calls["post_event"] += 1
