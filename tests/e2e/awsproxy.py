@@ -10,12 +10,14 @@
   STOP_CODE, STOPPED_REASON), `UserInitiated` after StopTask, else exit 0 and
   `EssentialContainerExited`.
 - Faults a test needs: `hold()` keeps RunTask answers back (the launch reached ECS, its answer
-  has not reached the operator: the moment to SIGKILL it), `forget()` makes ECS forget tasks.
+  has not reached the operator: the moment to SIGKILL it), `forget()` makes ECS forget tasks,
+  and a seeded `Faults` plan throttles, fails with 500 after ECS acted, or slows down calls.
 """
 
 import contextlib
 import http.client
 import json
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +34,38 @@ class Call:
     received: float
     body: dict[str, Any]
     deduplicated: bool = False
+    fault: str = "none"
+
+
+@dataclass
+class Faults:
+    """Seeded fault injection: each call is throttled (400, never forwarded), answered 500 after
+    ECS acted (the answer is lost, the work is done), slowed down, or passed through."""
+
+    seed: int
+    throttle: float = 0.20
+    server_error: float = 0.05
+    slow: float = 0.10
+    slow_seconds: tuple[float, float] = (0.2, 1.5)
+    injected: dict[str, int] = field(default_factory=lambda: {"throttle": 0, "server_error": 0, "slow": 0})
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def draw(self) -> tuple[str, float]:
+        with self._lock:
+            roll, delay = self._random.random(), self._random.uniform(*self.slow_seconds)
+            for kind, share in (
+                ("throttle", self.throttle),
+                ("server_error", self.server_error),
+                ("slow", self.slow),
+            ):
+                if roll < share:
+                    self.injected[kind] += 1
+                    return kind, delay
+                roll -= share
+        return "none", 0.0
 
 
 @dataclass
@@ -47,7 +81,9 @@ class Recorder:
     def upstream_run_tasks(self, token: str) -> list[Call]:
         """RunTask calls with this token that reached moto (not answered from the record)."""
         return [
-            c for c in self.operations("RunTask") if c.body.get("clientToken") == token and not c.deduplicated
+            c
+            for c in self.operations("RunTask")
+            if c.body.get("clientToken") == token and not c.deduplicated and c.fault != "throttle"
         ]
 
     def describes_of(self, arn: str) -> int:
@@ -67,8 +103,9 @@ class Recorder:
 
 
 class AwsProxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, faults: Faults | None = None) -> None:
         self.upstream = urlsplit(upstream)
+        self.faults = faults
         self.recorder = Recorder()
         proxy = self
 
@@ -134,6 +171,13 @@ class AwsProxy:
         with self.recorder.lock:
             self.recorder.calls.append(call)
             stored = self.recorder.tokens.get(token) if token else None
+        fault, delay = self.faults.draw() if self.faults and target else ("none", 0.0)
+        call.fault = fault
+        if fault == "throttle":
+            self._error(request, 400, "ThrottlingException", "Rate exceeded")
+            return
+        if fault == "slow":
+            time.sleep(delay)
         if stored is not None:
             call.deduplicated = True
             self._reply(request, 200, {"Content-Type": "application/x-amz-json-1.1"}, stored)
@@ -151,11 +195,20 @@ class AwsProxy:
             self.released.wait(timeout=60)
         if operation == "DescribeTasks" and response.status == 200:
             payload = self._like_ecs(payload)
+        if fault == "server_error":
+            connection.close()
+            self._error(request, 500, "ServerException", "injected after the call was processed")
+            return
         reply_headers = {
             k: v for k, v in response.getheaders() if k.lower() not in ("transfer-encoding", "connection")
         }
         connection.close()
         self._reply(request, response.status, reply_headers, payload)
+
+    def _error(self, request: BaseHTTPRequestHandler, status: int, code: str, message: str) -> None:
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}
+        self._reply(request, status, headers, body)
 
     def _remember_endings(self, request: dict[str, Any], payload: bytes) -> None:
         environment = {

@@ -344,12 +344,18 @@ class Operator:
     """`ecs-scheduler run` as a child process."""
 
     def __init__(
-        self, workdir: Path, kube: KubeCluster, aws_url: str, *args: str, name: str = "operator"
+        self,
+        workdir: Path,
+        kube: KubeCluster,
+        aws_url: str,
+        *args: str,
+        name: str = "operator",
+        kubeconfig: Path | None = None,
     ) -> None:
         self.liveness_port = free_port()
         self.metrics_port = free_port()
         executable = shutil.which("ecs-scheduler", path=str(Path(sys.executable).parent)) or "ecs-scheduler"
-        env = {**AWS_ENV, "KUBECONFIG": str(kube.kubeconfig), "PYTHONUNBUFFERED": "1"}
+        env = {**AWS_ENV, "KUBECONFIG": str(kubeconfig or kube.kubeconfig), "PYTHONUNBUFFERED": "1"}
         self.process = Process(
             name,
             [executable, "run", "--region", REGION, "--aws-endpoint-url", aws_url,

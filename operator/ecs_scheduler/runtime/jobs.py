@@ -1,5 +1,6 @@
 """What the scheduler holds per job, and the one way it reports on a job (status and Events)."""
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,8 @@ from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
 from ecs_scheduler.runtime.runs import Run
 from ecs_scheduler.runtime.status_sink import StatusSink
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -70,15 +73,21 @@ class Reporter:
         self._sink.write(state.key, {**patch, "conditions": state.conditions})
 
     def event(self, state: JobState, type_: str, reason: str, message: str) -> None:
-        identity = state.identity
-        self._background.spawn(
-            self._kube.post_event(
+        self._background.spawn(self._post(state.identity, type_, reason, message), name=f"event:{state.key}")
+
+    async def _post(self, identity: JobIdentity, type_: str, reason: str, message: str) -> None:
+        # Events are best effort, as with client-go's recorder: one that cannot be posted (API
+        # server unreachable) is dropped with a warning; the status carries what matters.
+        try:
+            await self._kube.post_event(
                 namespace=identity.namespace,
                 name=identity.name,
                 uid=identity.uid,
                 type_=type_,
                 reason=reason,
                 message=message,
-            ),
-            name=f"event:{identity.key}",
-        )
+            )
+        except Exception as error:
+            logger.warning(
+                "event %s for %s/%s not posted: %s", reason, identity.namespace, identity.name, error
+            )
