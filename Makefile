@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install lint unit e2e test demo crds image clean
+.PHONY: install lint unit e2e test demo crds image bench reliability clean
 
 $(BIN)/ecs-scheduler: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,8 @@ $(BIN)/ecs-scheduler: pyproject.toml
 install: $(BIN)/ecs-scheduler  ## create .venv with the operator and its dev tools
 
 lint: install  ## ruff, mypy strict on the package, import-linter layers
-	$(BIN)/ruff check operator tests scripts
-	$(BIN)/ruff format --check operator tests scripts
+	$(BIN)/ruff check operator tests scripts bench
+	$(BIN)/ruff format --check operator tests scripts bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -35,6 +35,19 @@ demo: install  ## run the operator locally against moto and a test API server, w
 crds: install  ## regenerate crds/ (and the chart's copy) from the pydantic model
 	$(BIN)/ecs-scheduler crd > crds/scheduledecsjobs.ecs-scheduler.dev.yaml
 	cp crds/scheduledecsjobs.ecs-scheduler.dev.yaml helm/ecs-scheduler/crds/
+
+bench: install  ## benchmarks vs APScheduler (about 15 min): docs/performance.md inputs and plots
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m bench.run --out docs
+	$(BIN)/python -m bench.fullpath --out docs
+
+reliability: install  ## the full reliability suite (about 15 min): docs/reliability.md
+	rm -f docs/reliability-results.json
+	ECS_SCHEDULER_RELIABILITY_KILLS=100 ECS_SCHEDULER_RELIABILITY_OUTAGE=60 \
+	ECS_SCHEDULER_RELIABILITY_FAULT_SECONDS=60 ECS_SCHEDULER_RELIABILITY_FUZZ=10000 \
+	ECS_SCHEDULER_RELIABILITY_REPORT=$(CURDIR)/docs/reliability-results.json \
+	$(BIN)/pytest -q -m reliability tests
+	$(BIN)/python -m bench.reliability_report docs/reliability-results.json docs/reliability.md
 
 IMAGE ?= ecs-scheduler:dev
 image:  ## build the container image (needs a Docker engine): make image IMAGE=registry/ecs-scheduler:tag

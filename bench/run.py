@@ -93,7 +93,7 @@ def report(results: list[dict[str, Any]], window: float, idle_window: float) -> 
         for engine in ENGINES:
             r = _get(results, engine, size)
             f = r["firing"]
-            trio = lambda kind: " / ".join(f"{_late(r, kind, q):.1f}" for q in ("p50", "p99", "max"))  # noqa: E731
+            trio = lambda kind, r=r: " / ".join(f"{_late(r, kind, q):.1f}" for q in ("p50", "p99", "max"))  # noqa: E731
             lines.append(
                 f"| {size:,} | {engine} | {trio('spread')} | {trio('burst')} | {f['loaded_rss_mib']:.0f} | "
                 f"{r['idle']['cpu_percent']:.2f} | {f['cpu_percent']:.1f} | {f['resume_s']:.2f} | {f['api_calls_per_fire']:.1f} |"
