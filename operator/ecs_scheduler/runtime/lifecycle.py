@@ -31,13 +31,13 @@ from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
 from ecs_scheduler.runtime.jobs import JobState, Reporter
 from ecs_scheduler.runtime.metrics import Metrics
+from ecs_scheduler.runtime.priority import LowPriority
 from ecs_scheduler.runtime.runs import Run
 from ecs_scheduler.runtime.tracker import Tracker
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LIMITS = (3, 1)
-_FINISHES_PER_YIELD = 25
 
 
 class Lifecycle:
@@ -62,6 +62,7 @@ class Lifecycle:
         self._background = background
         self._jobs = jobs
         self.tracker = Tracker(ecs, metrics)
+        self._after_launch = LowPriority()
         self.orphan_check_due = False
 
     # -- Where runs live in status -------------------------------------------------------
@@ -144,6 +145,7 @@ class Lifecycle:
             run_now=run_now,
         )
         failures = await self._launch(state, spec, run, task_count)
+        await self._after_launch.turn()  # records wait until the RunTasks due now have gone out
         current = self._jobs.get(state.key)
         if current is None or current.identity.uid != state.identity.uid:
             return  # deleted while launching; its tasks carry the job's tags
@@ -208,7 +210,10 @@ class Lifecycle:
         )
         if run.origin == "Schedule" and run.attempt == 1:
             self._metrics.lateness.observe(max(0.0, (self._clock.now() - run.scheduled).total_seconds()))
-        outcomes: list[RunTaskOutcome] = list(await asyncio.gather(*(self._ecs.run_task(c) for c in calls)))
+        if len(calls) == 1:  # the usual case: no extra task for gather
+            outcomes: list[RunTaskOutcome] = [await self._ecs.run_task(calls[0])]
+        else:
+            outcomes = list(await asyncio.gather(*(self._ecs.run_task(c) for c in calls)))
         for outcome in outcomes:
             for arn, status in zip(outcome.task_arns, outcome.task_statuses, strict=True):
                 run.reports[arn] = TaskReport(arn, status)
@@ -300,15 +305,13 @@ class Lifecycle:
         """Refresh `runs`, then finish those that ended and write the jobs that changed."""
         changed = await self.tracker.refresh(runs)
         touched = {run.key for run in changed}
-        finished = 0
         for run in runs:
             state = self._jobs.get(run.key)
             if state is not None and run.finished and run in self.tracker.runs_of(run.key):
+                # Thousands of runs may end in one sweep: each waits its turn behind the fires.
+                await self._after_launch.turn()
                 await self._finish(state, run)
                 touched.add(run.key)
-                finished += 1
-                if finished % _FINISHES_PER_YIELD == 0:
-                    await asyncio.sleep(0)  # thousands of runs may end in one sweep: let fires go first
         for key in touched:
             if (state := self._jobs.get(key)) is not None:
                 self._report.write(key, self.runs_patch(state))

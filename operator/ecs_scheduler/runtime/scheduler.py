@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 _QUIET_BEFORE_FREEZE = 2.0
 """Seconds without a watch event after which the initial list counts as loaded."""
 
-_FIRES_PER_YIELD = 64
+_FIRES_PER_YIELD = 16
 """In a burst (thousands of jobs on one second), start sending after this many fires instead of
 after computing every job's next instant first."""
 
