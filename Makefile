@@ -37,7 +37,6 @@ crds: install  ## regenerate crds/ (and the chart's copy) from the pydantic mode
 	cp crds/scheduledecsjobs.ecs-scheduler.dev.yaml helm/ecs-scheduler/crds/
 
 bench: install  ## benchmarks vs APScheduler (about 15 min): docs/performance.md inputs and plots
-	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m bench.run --out docs
 	$(BIN)/python -m bench.fullpath --out docs
 

@@ -8,7 +8,7 @@ from tests.e2e.awsproxy import AwsProxy
 from tests.e2e.conftest import StartOperator
 from tests.e2e.harness import KubeCluster, wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
 
 
 def test_jobs_outside_the_allowance_are_forbidden_and_the_others_run(

@@ -4,6 +4,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.reliability
+
 from ecs_scheduler.core.tenancy import family_of, forbidden
 from ecs_scheduler.model.spec import ScheduledEcsJobSpec
 from ecs_scheduler.model.tenancy import TenantPolicy

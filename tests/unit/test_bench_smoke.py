@@ -1,0 +1,27 @@
+"""The benchmark's short run (make bench runs the long one): both engines, every figure produced.
+
+No timing is asserted here: speed is measured by `make bench`, never by a test.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_runs_both_engines_and_writes_table_and_plots(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "bench.run", "--sizes", "300", "--window", "3", "--idle-window", "1", "--out", str(tmp_path)],
+        cwd=ROOT, check=True, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    results = json.loads((tmp_path / "bench-results.json").read_text())
+    assert {r["engine"] for r in results} == {"ours", "apscheduler"}
+    for result in results:
+        firing = result["firing"]
+        assert firing["fires"] > 0 and firing["lateness_ms"]["all"]["n"] > 0
+        assert firing["loaded_rss_mib"] > 0 and firing["resume_s"] > 0
+        assert result["idle"]["fires"] == 0, "yearly jobs do not fire in the idle window"
+    for name in ("bench-table.md", "bench-lateness.png", "bench-burst.png", "bench-memory.png"):
+        assert (tmp_path / name).stat().st_size > 0
