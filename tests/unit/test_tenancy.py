@@ -4,11 +4,11 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.reliability
-
 from ecs_scheduler.core.tenancy import family_of, forbidden
 from ecs_scheduler.model.spec import ScheduledEcsJobSpec
 from ecs_scheduler.model.tenancy import TenantPolicy
+
+pytestmark = pytest.mark.reliability
 
 POLICY = TenantPolicy.model_validate(
     {
