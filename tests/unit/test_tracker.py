@@ -4,6 +4,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from ecs_scheduler.core.tasks import TaskReport
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.model.launch import RunTaskCall, RunTaskOutcome
@@ -111,3 +113,19 @@ def test_active_entries_read_back_as_the_status_model_says() -> None:
         back.arns,
         back.launch_failures,
     ) == (run.scheduled, 2, run.retry_at, 1, ["t1"], ["AGENT"])
+
+
+@pytest.mark.parametrize(
+    ("uncertain", "arns", "token_attempt", "expected"),
+    [
+        (True, [], 0, 1),  # a 5xx with nothing started: ask again with attempt 1's token
+        (True, [], 2, 2),  # ... even across several uncertain retries
+        (False, [], 0, 0),  # a definite refusal (failures[]): a fresh token
+        (True, ["t1"], 0, 0),  # tasks ran and failed: ECS would answer the old token with them
+    ],
+)
+def test_retry_token_rule(uncertain: bool, arns: list[str], token_attempt: int, expected: int) -> None:
+    run = run_of("a", arns)
+    run.uncertain, run.token_attempt = uncertain, token_attempt
+    following = run.next_attempt(attempt=2, at=datetime(2026, 11, 22, 1, tzinfo=UTC), tasks=1)
+    assert (following.attempt, following.token_attempt, following.retry_tasks) == (2, expected, 1)

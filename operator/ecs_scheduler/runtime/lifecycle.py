@@ -338,19 +338,7 @@ class Lifecycle:
             ended = "failed" if verdict.outcome == "Failed" else "ended with an unknown outcome"
             self._report.event(state, "Warning", "RunFailed", f"{run.describe()} {ended}: {reason}")
         if retry is not None:
-            following = Run(
-                key=run.key,
-                scheduled=run.scheduled,
-                cluster=run.cluster,
-                region=run.region,
-                origin=run.origin,
-                run_now=run.run_now,
-                attempt=retry.attempt,
-                # Nothing ran and ECS may have started tasks anyway: ask again with the same token.
-                token_attempt=(run.token_attempt or run.attempt) if run.uncertain and not run.reports else 0,
-                retry_at=retry.at,
-                retry_tasks=retry.tasks,
-            )
+            following = run.next_attempt(attempt=retry.attempt, at=retry.at, tasks=retry.tasks)
             self.tracker.add(following)
             self._retry_later(following)
 

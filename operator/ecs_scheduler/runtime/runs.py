@@ -47,6 +47,22 @@ class Run:
     def finished(self) -> bool:
         return not self.waiting_for_retry and not self.unfinished()
 
+    def next_attempt(self, *, attempt: int, at: datetime, tasks: int) -> "Run":
+        """The retry of this attempt, waiting until `at` to start `tasks` tasks."""
+        return Run(
+            key=self.key,
+            scheduled=self.scheduled,
+            cluster=self.cluster,
+            region=self.region,
+            origin=self.origin,
+            run_now=self.run_now,
+            attempt=attempt,
+            # Nothing ran and ECS may have started tasks anyway: ask again with the same token.
+            token_attempt=(self.token_attempt or self.attempt) if self.uncertain and not self.reports else 0,
+            retry_at=at,
+            retry_tasks=tasks,
+        )
+
     def describe(self) -> str:
         what = (
             f"run-now {self.run_now!r}" if self.origin == "RunNow" else f"the run for {iso(self.scheduled)}"
