@@ -30,6 +30,18 @@ def iso(instant: datetime | None) -> str | None:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_instant(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp as Kubernetes or ECS writes it (Z or offset), or None when absent or unreadable."""
+    if isinstance(value, datetime):
+        return value
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def iso_precise(instant: datetime) -> str:
     """Like iso(), keeping milliseconds: sub-second schedules need them."""
     text = instant.astimezone(UTC).isoformat(timespec="milliseconds")

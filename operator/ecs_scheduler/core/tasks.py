@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from ecs_scheduler.core.status import parse_instant
+
 STOPPED = "STOPPED"
 UNKNOWN = "UNKNOWN"
 NON_ZERO_EXIT = "EssentialContainerExited"
@@ -40,14 +42,6 @@ class TaskReport:
         return self.last_status in (STOPPED, UNKNOWN)
 
 
-def _instant(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return None
-
-
 def task_report(raw: Mapping[str, Any]) -> TaskReport:
     """A DescribeTasks `tasks[]` entry as a report."""
     return TaskReport(
@@ -60,8 +54,8 @@ def task_report(raw: Mapping[str, Any]) -> TaskReport:
             ContainerReport(str(c.get("name", "")), c.get("exitCode"), c.get("reason") or None)
             for c in raw.get("containers") or []
         ),
-        started_at=_instant(raw.get("startedAt")),
-        stopped_at=_instant(raw.get("stoppedAt")),
+        started_at=parse_instant(raw.get("startedAt")),
+        stopped_at=parse_instant(raw.get("stoppedAt")),
     )
 
 

@@ -18,7 +18,7 @@ from ecs_scheduler.core.history import with_record
 from ecs_scheduler.core.plan import run_task_calls
 from ecs_scheduler.core.policies import concurrency_action, plan_retry
 from ecs_scheduler.core.scaling import ScalingDecision, decide
-from ecs_scheduler.core.status import Readiness, iso, iso_precise, ready_of, schedule_readiness
+from ecs_scheduler.core.status import Readiness, iso, iso_precise, parse_instant, ready_of, schedule_readiness
 from ecs_scheduler.core.tasks import TaskReport, run_verdict, task_report
 from ecs_scheduler.model import names
 from ecs_scheduler.model.config import OperatorConfig
@@ -432,7 +432,9 @@ def _group_by_run(described: list[dict[str, Any]]) -> dict[tuple[JobKey, datetim
         if not job or not when or "/" not in job:
             continue
         namespace, name = job.split("/", 1)
-        instant = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        instant = parse_instant(when)
+        if instant is None:
+            continue  # not a tag this operator wrote
         grouped.setdefault((JobKey(namespace, name), instant), []).append(task_report(raw))
     return grouped
 
@@ -442,7 +444,6 @@ def _unrecorded(state: JobState, instant: datetime, runs: list[Run]) -> bool:
     if state.facts.resumed_after is not None and instant <= state.facts.resumed_after:
         return False
     seen = {iso(run.scheduled) for run in runs} | {
-        iso(datetime.fromisoformat(str(r["scheduledTime"]).replace("Z", "+00:00")))
-        for r in state.facts.history
+        iso(parse_instant(r.get("scheduledTime"))) for r in state.facts.history
     }
     return iso(instant) not in seen

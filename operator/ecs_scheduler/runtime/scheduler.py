@@ -21,7 +21,7 @@ from ecs_scheduler.adapters.triggers import TriggerSource
 from ecs_scheduler.core.catchup import catch_up
 from ecs_scheduler.core.errors import SpecError
 from ecs_scheduler.core.plan import JobIdentity
-from ecs_scheduler.core.status import Readiness, iso, iso_precise, ready_of, schedule_readiness
+from ecs_scheduler.core.status import Readiness, iso, iso_precise, parse_instant, ready_of, schedule_readiness
 from ecs_scheduler.core.tenancy import forbidden
 from ecs_scheduler.core.timeline import Timeline
 from ecs_scheduler.core.validation import validate_spec
@@ -49,23 +49,14 @@ def _fingerprint(uid: str, spec: Any) -> str:
     return json.dumps([uid, spec], sort_keys=True, default=str)
 
 
-def _instant(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _resume_point(body: Mapping[str, Any]) -> datetime | None:
     """The instant after which instants are due when a job is first seen by this process:
     the last one handled, or (never handled) the job's creation, as CronJob does."""
     status = body.get("status") or {}
     for value in (status.get("lastScheduleTime"), status.get("lastRun"), status.get("lastTriggerCheck")):
-        if (instant := _instant(value)) is not None:
+        if (instant := parse_instant(value)) is not None:
             return instant
-    return _instant(body["metadata"].get("creationTimestamp"))
+    return parse_instant(body["metadata"].get("creationTimestamp"))
 
 
 class Scheduler:
@@ -186,7 +177,7 @@ class Scheduler:
         state.conditions = list(status.get("conditions") or [])
         state.facts.history = list(status.get("history") or [])
         state.facts.last_successful_run = status.get("lastSuccessfulRun")
-        state.facts.last_schedule_time = _instant(status.get("lastScheduleTime"))
+        state.facts.last_schedule_time = parse_instant(status.get("lastScheduleTime"))
         state.facts.resumed_after = state.facts.last_schedule_time
         state.facts.run_now_handled = status.get("runNowHandled")
         self.lifecycle.tracker.forget(state.key)
