@@ -5,9 +5,11 @@ and records when it was called; DescribeTasks says every task stopped with exit 
 end at the first sweep; status writes and events are counted and dropped.
 """
 
+import asyncio
 import itertools
 import time
 from collections import Counter
+from collections.abc import Awaitable
 from typing import Any
 
 from ecs_scheduler.model.launch import RunTaskCall, RunTaskOutcome
@@ -20,7 +22,8 @@ class InstantEcs:
         self.sent: list[tuple[float, str, str]] = []  # (time RunTask was called, scheduled-at, job)
         self.calls: Counter[str] = Counter()
 
-    async def run_task(self, call: RunTaskCall) -> RunTaskOutcome:
+    def run_task(self, call: RunTaskCall) -> Awaitable[RunTaskOutcome]:
+        # Like the real adapter: the call is handed over (here: answered) at once.
         now = time.time()
         tags = {t["key"]: t["value"] for t in call.request.get("tags", [])}
         self.sent.append(
@@ -30,7 +33,9 @@ class InstantEcs:
         arns = tuple(
             f"arn:aws:ecs:us-east-1:123456789012:task/bench/{next(_ids):032x}" for _ in range(call.count)
         )
-        return RunTaskOutcome(task_arns=arns, task_statuses=("PROVISIONING",) * len(arns))
+        answer: asyncio.Future[RunTaskOutcome] = asyncio.get_running_loop().create_future()
+        answer.set_result(RunTaskOutcome(task_arns=arns, task_statuses=("PROVISIONING",) * len(arns)))
+        return answer
 
     async def describe_tasks(
         self, *, cluster: str, region: str | None, arns: list[str], tags: bool = False

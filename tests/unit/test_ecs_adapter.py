@@ -1,6 +1,7 @@
 """The ECS adapter at its boundary, with botocore's Stubber: batching, caching, pagination."""
 
 import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ from botocore.stub import Stubber
 
 from ecs_scheduler.adapters.aws import AwsClients
 from ecs_scheduler.adapters.ecs import Boto3Ecs
+from ecs_scheduler.model.launch import RunTaskOutcome
 
 CLUSTER = "default"
 
@@ -109,6 +111,35 @@ def test_only_answers_that_may_hide_started_tasks_are_uncertain(
         call = RunTaskCall(
             None, {"cluster": CLUSTER, "taskDefinition": "app", "count": 1, "clientToken": "t"}
         )
-        outcome = asyncio.run(Boto3Ecs(clients).run_task(call))
+
+        async def send() -> RunTaskOutcome:
+            return await Boto3Ecs(clients).run_task(call)
+
+        outcome = asyncio.run(send())
     (failure,) = outcome.failures
     assert (failure.reason, failure.uncertain) == (code, uncertain)
+
+
+def test_run_task_is_sent_when_called_not_when_awaited(clients: AwsClients) -> None:
+    """A burst hands every RunTask over before awaiting any answer; the adapter must not defer
+    the call to the await."""
+    from ecs_scheduler.model.launch import RunTaskCall
+
+    response = {"tasks": [{"taskArn": arn(1), "lastStatus": "PROVISIONING"}], "failures": []}
+    call = RunTaskCall(None, {"cluster": CLUSTER, "taskDefinition": "app", "count": 1, "clientToken": "t"})
+    with Stubber(clients.client("ecs", None)) as stub:
+        stub.add_response("run_task", response)
+
+        async def send_then_wait() -> RunTaskOutcome:
+            pending = Boto3Ecs(clients).run_task(call)
+            deadline = time.monotonic() + 5
+            while True:  # the event loop is blocked here: only the pool can answer the stub
+                try:
+                    stub.assert_no_pending_responses()
+                    break
+                except AssertionError:
+                    assert time.monotonic() < deadline, "RunTask was not sent before the await"
+                    time.sleep(0.01)  # noqa: ASYNC251 (blocking on purpose: only the pool may run)
+            return await pending
+
+        assert asyncio.run(send_then_wait()).task_arns == (arn(1),)

@@ -51,5 +51,27 @@ def test_stale_entries_are_compacted() -> None:
     timeline: Timeline[str] = Timeline()
     for i in range(1000):
         timeline.set("a", at(i))
-    assert len(timeline._heap) <= 4 * len(timeline) + 65
+    assert timeline._entries <= 4 * len(timeline) + 65
+    assert len(timeline._buckets) == len(timeline._stamps) <= 4 * len(timeline) + 65
     assert timeline.pop_due(at(2000)) == [("a", at(999))]
+
+
+def test_keys_sharing_an_instant_come_out_in_planning_order_without_stale_ones() -> None:
+    timeline: Timeline[str] = Timeline()
+    for key in ("c", "a", "b", "d"):
+        timeline.set(key, at(1))
+    timeline.set("a", at(2))  # moved away: its entry at 1 is stale
+    timeline.remove("d")
+    assert timeline.earliest() == at(1)
+    assert timeline.pop_due(at(1)) == [("c", at(1)), ("b", at(1))]
+    assert timeline.earliest() == at(2)
+
+
+def test_an_instant_whose_keys_all_moved_away_is_not_the_earliest() -> None:
+    timeline: Timeline[str] = Timeline()
+    timeline.set("a", at(1))
+    timeline.set("b", at(1))
+    timeline.set("a", at(5))
+    timeline.set("b", None)
+    assert timeline.earliest() == at(5)
+    assert timeline.pop_due(at(4)) == []

@@ -65,9 +65,13 @@ class AwsClients:
         assert self._observer is not None
         self._observer(model.service_model.service_name, model.name, type(exception).__name__)
 
+    def submit(self, blocking: Callable[[], T]) -> "asyncio.Future[T]":
+        """Queue a blocking boto3 call in the pool now; the future gives its result."""
+        return asyncio.get_running_loop().run_in_executor(self._executor, blocking)
+
     async def call(self, blocking: Callable[[], T]) -> T:
         """Run a blocking boto3 call in the pool."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, blocking)
+        return await self.submit(blocking)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -5,6 +5,7 @@ throttling. Responses cross the boundary as ECS's own JSON; the core reads them.
 """
 
 import logging
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,7 +24,11 @@ EcsError = (ClientError, BotoCoreError)
 class EcsApi(Protocol):
     """The ECS calls the operator makes."""
 
-    async def run_task(self, call: RunTaskCall) -> RunTaskOutcome: ...
+    def run_task(self, call: RunTaskCall) -> Awaitable[RunTaskOutcome]:
+        """Hand the call over at once (to the pool that sends it) and return its outcome to
+        await. Sending is not deferred to the await, so a burst sends every RunTask due at one
+        instant before handling any answer."""
+        ...
 
     async def describe_tasks(
         self, *, cluster: str, region: str | None, arns: list[str], tags: bool = False
@@ -92,8 +97,8 @@ class Boto3Ecs:
             return RunTaskOutcome(failures=(LaunchFailure(type(error).__name__, str(error), uncertain=True),))
         return outcome_from_response(response)
 
-    async def run_task(self, call: RunTaskCall) -> RunTaskOutcome:
-        return await self._clients.call(lambda: self._run_task_blocking(call))
+    def run_task(self, call: RunTaskCall) -> Awaitable[RunTaskOutcome]:
+        return self._clients.submit(lambda: self._run_task_blocking(call))
 
     def _describe_blocking(
         self, cluster: str, region: str | None, arns: list[str], tags: bool

@@ -15,6 +15,10 @@ from ecs_scheduler.core.schedule import Schedule
 COUNT_CAP = 10
 """Instants counted one by one; beyond this the count is reported as 'more than'."""
 
+MIN_SPACING = timedelta(seconds=1)
+"""No schedule fires twice within a second: calendars fire on whole seconds and intervals are
+at least 1 s long."""
+
 
 @dataclass(frozen=True)
 class CatchUp:
@@ -60,3 +64,11 @@ def catch_up(schedule: Schedule, due: datetime, now: datetime, deadline_seconds:
     if deadline_seconds is not None and (now - latest).total_seconds() > deadline_seconds:
         return CatchUp(None, latest, count, capped, next_due)
     return CatchUp(latest, latest, count - 1, capped, next_due)
+
+
+def on_time(due: datetime, now: datetime, deadline_seconds: int | None) -> bool:
+    """True when `catch_up` would simply run `due`: no later instant can have come due yet and
+    the deadline holds. Answered without computing the schedule, so the fires of a burst can
+    send RunTask before any next instant is worked out."""
+    late = now - due
+    return late < MIN_SPACING and (deadline_seconds is None or late.total_seconds() <= deadline_seconds)

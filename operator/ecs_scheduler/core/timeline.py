@@ -1,31 +1,33 @@
-"""The single timeline of every job's next fire: a heap with lazy invalidation.
+"""The single timeline of every job's next fire: instants in a heap, keys in a bucket per instant.
 
-Rescheduling or removing a job does not search the heap; it bumps the job's version and the
-stale entry is skipped when it surfaces. Push and pop are O(log n) for any number of jobs.
+Thousands of jobs often share an instant (every minute at second 0): they share one heap entry,
+so a burst pops one instant and walks its bucket instead of sifting the heap once per job.
+Rescheduling or removing a job searches nothing: it bumps the job's version, and the stale
+bucket entry is skipped when its instant comes. Any number of jobs costs O(log instants) per
+new instant and O(1) per job.
 """
 
 import heapq
 import itertools
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
 
-
-@dataclass(order=True)
-class _Entry(Generic[K]):
-    instant: datetime
-    sequence: int
-    key: K = field(compare=False)
-    version: int = field(compare=False)
+_COMPACT_ABOVE = 64
+"""Below this many entries stale ones are never worth a rebuild."""
 
 
 class Timeline(Generic[K]):
     """Next fire instants of many keys; at most one live entry per key."""
 
     def __init__(self) -> None:
-        self._heap: list[_Entry[K]] = []
+        # POSIX timestamps of the buckets: floats compare in C without time zone arithmetic, and
+        # resolve microseconds at today's timestamps, so their order is the instants' order.
+        self._stamps: list[float] = []
+        self._buckets: dict[float, tuple[datetime, list[tuple[K, int]]]] = {}
+        self._entries = 0
+        """Bucket entries, live or stale."""
         self._versions: dict[K, int] = {}
         self._planned: dict[K, datetime] = {}
         self._sequence = itertools.count()
@@ -42,7 +44,13 @@ class Timeline(Generic[K]):
             self._planned.pop(key, None)
             return
         self._planned[key] = instant
-        heapq.heappush(self._heap, _Entry(instant, version, key, version))
+        stamp = instant.timestamp()
+        bucket = self._buckets.get(stamp)
+        if bucket is None:
+            bucket = self._buckets[stamp] = (instant, [])
+            heapq.heappush(self._stamps, stamp)
+        bucket[1].append((key, version))
+        self._entries += 1
         self._compact_if_stale()
 
     def planned(self, key: K) -> datetime | None:
@@ -52,31 +60,47 @@ class Timeline(Generic[K]):
         self.set(key, None)
         self._versions.pop(key, None)
 
-    def _live(self, entry: _Entry[K]) -> bool:
-        return self._versions.get(entry.key) == entry.version and entry.key in self._planned
-
-    def _drop_stale_head(self) -> None:
-        while self._heap and not self._live(self._heap[0]):
-            heapq.heappop(self._heap)
+    def _live(self, key: K, version: int) -> bool:
+        return self._versions.get(key) == version and key in self._planned
 
     def _compact_if_stale(self) -> None:
         # Frequent edits leave stale entries behind; rebuild before they dominate memory.
-        if len(self._heap) > 64 and len(self._heap) > 4 * len(self._planned):
-            self._heap = [e for e in self._heap if self._live(e)]
-            heapq.heapify(self._heap)
+        if self._entries > _COMPACT_ABOVE and self._entries > 4 * len(self._planned):
+            for stamp, (instant, entries) in list(self._buckets.items()):
+                live = [entry for entry in entries if self._live(*entry)]
+                if live:
+                    self._buckets[stamp] = (instant, live)
+                else:
+                    del self._buckets[stamp]
+            self._stamps = list(self._buckets)
+            heapq.heapify(self._stamps)
+            self._entries = sum(len(entries) for _, entries in self._buckets.values())
 
     def earliest(self) -> datetime | None:
-        self._drop_stale_head()
-        return self._heap[0].instant if self._heap else None
+        while self._stamps:
+            stamp = self._stamps[0]
+            instant, entries = self._buckets[stamp]
+            if entries and self._live(*entries[0]):
+                return instant
+            live = [entry for entry in entries if self._live(*entry)]
+            self._entries -= len(entries) - len(live)
+            if live:
+                self._buckets[stamp] = (instant, live)
+                return instant
+            heapq.heappop(self._stamps)
+            del self._buckets[stamp]
+        return None
 
     def pop_due(self, now: datetime) -> list[tuple[K, datetime]]:
-        """Every key whose planned instant is at or before `now`, earliest first; they are unplanned."""
+        """Every key whose planned instant is at or before `now`, earliest first (keys of one
+        instant in the order they were planned); they are unplanned."""
         due: list[tuple[K, datetime]] = []
-        self._drop_stale_head()
-        while self._heap and self._heap[0].instant <= now:
-            entry = heapq.heappop(self._heap)
-            if self._live(entry):
-                del self._planned[entry.key]
-                due.append((entry.key, entry.instant))
-            self._drop_stale_head()
+        limit = now.timestamp()
+        while self._stamps and self._stamps[0] <= limit:
+            instant, entries = self._buckets.pop(heapq.heappop(self._stamps))
+            self._entries -= len(entries)
+            for key, version in entries:
+                if self._live(key, version):
+                    del self._planned[key]
+                    due.append((key, instant))
         return due

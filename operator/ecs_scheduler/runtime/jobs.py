@@ -10,6 +10,7 @@ from ecs_scheduler.core.plan import JobIdentity
 from ecs_scheduler.core.status import Readiness, ready_condition, with_condition
 from ecs_scheduler.core.validation import ValidJob
 from ecs_scheduler.model.job import JobKey
+from ecs_scheduler.model.launch import RunTaskCall
 from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
 from ecs_scheduler.runtime.runs import Run
@@ -32,6 +33,16 @@ class RunFacts:
     latest_run: Run | None = None
 
 
+@dataclass(frozen=True)
+class PreparedCalls:
+    """The RunTask calls of a job's next scheduled run, built before it is due so that a burst
+    only has to send them."""
+
+    instant: datetime
+    task_count: int
+    calls: list[RunTaskCall]
+
+
 @dataclass
 class JobState:
     """One resource as the scheduler knows it, replaced on every spec change."""
@@ -42,10 +53,11 @@ class JobState:
     job: ValidJob | None
     conditions: list[dict[str, Any]] = field(default_factory=list)
     facts: RunFacts = field(default_factory=RunFacts)
+    prepared: PreparedCalls | None = None
+    key: JobKey = field(init=False)
 
-    @property
-    def key(self) -> JobKey:
-        return JobKey(self.identity.namespace, self.identity.name)
+    def __post_init__(self) -> None:
+        self.key = JobKey(self.identity.namespace, self.identity.name)
 
     def carry_over(self, previous: "JobState") -> None:
         self.conditions = list(previous.conditions)

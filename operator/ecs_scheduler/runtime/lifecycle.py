@@ -23,13 +23,14 @@ from ecs_scheduler.core.tasks import TaskReport, run_verdict, task_report
 from ecs_scheduler.model import names
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.model.job import JobKey
-from ecs_scheduler.model.launch import LaunchFailure, RunTaskOutcome
+from ecs_scheduler.model.launch import LaunchFailure, RunTaskCall
 from ecs_scheduler.model.spec import ScheduledEcsJobSpec
 from ecs_scheduler.model.status import RunOrigin, RunOutcome
 from ecs_scheduler.model.trigger import TriggerFailure
 from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
-from ecs_scheduler.runtime.jobs import JobState, Reporter
+from ecs_scheduler.runtime.jobs import JobState, PreparedCalls, Reporter
+from ecs_scheduler.runtime.launches import Launch, hand_over
 from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.priority import LowPriority
 from ecs_scheduler.runtime.runs import Run
@@ -136,7 +137,39 @@ class Lifecycle:
                     marks.pop("estimatedNextRun", None)
                     self._report.write(state.key, {**trigger_status, **marks})
                 return
-        run = Run(
+        run = self._new_run(state, spec, instant, origin, run_now)
+        launch = self._send(state, spec, run, task_count)
+        await self._complete(state, launch, marks=marks, trigger_status=trigger_status, next_run=next_run)
+
+    def launch_at_once(self, state: JobState, instant: datetime) -> Launch | None:
+        """Send RunTask for a scheduled run right now when nothing has to be awaited first (no
+        trigger to measure, no run in flight for the concurrency policy to weigh); None when
+        the run must go through `start`. Follow it with `follow`."""
+        assert state.job is not None
+        spec = state.job.spec
+        if spec.trigger is not None or (
+            spec.concurrency_policy != "Allow" and self.tracker.runs_of(state.key)
+        ):
+            return None
+        return self._send(state, spec, self._new_run(state, spec, instant, "Schedule", None), spec.task_count)
+
+    def follow(self, state: JobState, launch: Launch, *, next_run: datetime | None) -> None:
+        """After `launch_at_once`: handle the answers and record the run, in the background."""
+        marks = self._marks(state, launch.run.scheduled, "Schedule", None, next_run)
+        self._background.spawn(
+            self._complete(state, launch, marks=marks, trigger_status={}, next_run=next_run),
+            name=f"fire:{state.key}",
+        )
+
+    def _new_run(
+        self,
+        state: JobState,
+        spec: ScheduledEcsJobSpec,
+        instant: datetime,
+        origin: RunOrigin,
+        run_now: str | None,
+    ) -> Run:
+        return Run(
             key=state.key,
             scheduled=instant,
             cluster=spec.cluster or self._config.default_cluster,
@@ -144,7 +177,19 @@ class Lifecycle:
             origin=origin,
             run_now=run_now,
         )
-        failures = await self._launch(state, spec, run, task_count)
+
+    async def _complete(
+        self,
+        state: JobState,
+        launch: Launch,
+        *,
+        marks: dict[str, Any],
+        trigger_status: dict[str, Any],
+        next_run: datetime | None,
+    ) -> None:
+        """A sent launch: take the answers, then (once the RunTasks due now are out) record it."""
+        run, task_count = launch.run, sum(call.count for call in launch.calls)
+        failures = await self._receive(launch)
         await self._after_launch.turn()  # records wait until the RunTasks due now have gone out
         current = self._jobs.get(state.key)
         if current is None or current.identity.uid != state.identity.uid:
@@ -160,7 +205,7 @@ class Lifecycle:
             readiness = self._scheduled(current, next_run)
             message = f"started {len(run.arns)} task(s) for {run.describe()}{decision_text}"
             self._report.event(current, "Normal", "Launched", message)
-        patch = {**trigger_status, **marks, "lastRun": iso_precise(instant)}
+        patch = {**trigger_status, **marks, "lastRun": iso_precise(run.scheduled)}
         await self._adopt_launched(current, run)
         if current is not state:
             # The spec changed while launching: its own plan already wrote Ready and the next run.
@@ -194,26 +239,60 @@ class Lifecycle:
             suspended=suspended, next_run=next_run, resolved=state.job.schedule.resolved()
         )
 
-    async def _launch(
-        self, state: JobState, spec: ScheduledEcsJobSpec, run: Run, task_count: int
-    ) -> list[LaunchFailure]:
-        calls = run_task_calls(
+    def prepare(self, state: JobState, instant: datetime | None) -> None:
+        """Build the RunTask calls of the scheduled run at `instant` ahead of time. Only a job
+        without a trigger knows its task count before it is due."""
+        state.prepared = None
+        if instant is None or state.job is None or state.job.spec.trigger is not None:
+            return
+        spec = state.job.spec
+        calls = self._calls(state, spec, instant, spec.task_count, run_now=None, attempt=1)
+        state.prepared = PreparedCalls(instant, spec.task_count, calls)
+
+    def _calls(
+        self,
+        state: JobState,
+        spec: ScheduledEcsJobSpec,
+        instant: datetime,
+        task_count: int,
+        *,
+        run_now: str | None,
+        attempt: int,
+    ) -> list[RunTaskCall]:
+        return run_task_calls(
             spec,
             job=state.identity,
-            instant=run.scheduled,
+            instant=instant,
             task_count=task_count,
             default_cluster=self._config.default_cluster,
             default_region=self._config.default_region,
             started_by=self._config.started_by,
-            run_now=run.run_now,
-            attempt=run.token_attempt or run.attempt,
+            run_now=run_now,
+            attempt=attempt,
         )
-        if run.origin == "Schedule" and run.attempt == 1:
-            self._metrics.lateness.observe(max(0.0, (self._clock.now() - run.scheduled).total_seconds()))
-        if len(calls) == 1:  # the usual case: no extra task for gather
-            outcomes: list[RunTaskOutcome] = [await self._ecs.run_task(calls[0])]
+
+    def _send(self, state: JobState, spec: ScheduledEcsJobSpec, run: Run, task_count: int) -> Launch:
+        """Build (or take the prepared) RunTask calls of one attempt and hand them over; nothing
+        is awaited."""
+        attempt = run.token_attempt or run.attempt
+        prepared = state.prepared
+        if (
+            prepared is not None
+            and run.run_now is None
+            and attempt == 1
+            and (prepared.instant, prepared.task_count) == (run.scheduled, task_count)
+        ):
+            state.prepared, calls = None, prepared.calls
         else:
-            outcomes = list(await asyncio.gather(*(self._ecs.run_task(c) for c in calls)))
+            calls = self._calls(state, spec, run.scheduled, task_count, run_now=run.run_now, attempt=attempt)
+        return Launch(run, calls, [hand_over(self._ecs, call) for call in calls], self._clock.now())
+
+    async def _receive(self, launch: Launch) -> list[LaunchFailure]:
+        """The answers to a sent launch, into its run; the failures ECS or the API reported."""
+        run, calls = launch.run, launch.calls
+        if run.origin == "Schedule" and run.attempt == 1:
+            self._metrics.lateness.observe(max(0.0, (launch.sent_at - run.scheduled).total_seconds()))
+        outcomes = [await pending for pending in launch.pending]  # all were sent already
         for outcome in outcomes:
             for arn, status in zip(outcome.task_arns, outcome.task_statuses, strict=True):
                 run.reports[arn] = TaskReport(arn, status)
@@ -372,7 +451,7 @@ class Lifecycle:
         if state is None or state.job is None or run not in self.tracker.runs_of(run.key):
             return  # deleted, invalid or replaced meanwhile
         count = run.retry_tasks
-        failures = await self._launch(state, state.job.spec, run, count)
+        failures = await self._receive(self._send(state, state.job.spec, run, count))
         # Only now: a sweep during the launch would otherwise see an attempt without tasks as done.
         run.retry_at, run.retry_tasks = None, 0
         self._report.event(

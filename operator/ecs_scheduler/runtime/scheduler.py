@@ -18,7 +18,7 @@ from typing import Any, Literal
 from ecs_scheduler.adapters.ecs import EcsApi
 from ecs_scheduler.adapters.kube import KubeWriter
 from ecs_scheduler.adapters.triggers import TriggerSource
-from ecs_scheduler.core.catchup import catch_up
+from ecs_scheduler.core.catchup import catch_up, on_time
 from ecs_scheduler.core.errors import SpecError
 from ecs_scheduler.core.plan import JobIdentity
 from ecs_scheduler.core.status import Readiness, iso, iso_precise, parse_instant, ready_of, schedule_readiness
@@ -31,6 +31,7 @@ from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
 from ecs_scheduler.runtime.jobs import JobState, Reporter
+from ecs_scheduler.runtime.launches import Launch
 from ecs_scheduler.runtime.lifecycle import Lifecycle
 from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.status_sink import StatusSink
@@ -223,8 +224,7 @@ class Scheduler:
             next_run = schedule.next_after(resume) if resume is not None else None
             if next_run is None or next_run > now:
                 next_run = schedule.next_after(now)
-        self._timeline.set(state.key, next_run)
-        self._wake.set()
+        self._schedule(state, next_run)
         readiness = schedule_readiness(
             suspended=spec.suspended, next_run=next_run, resolved=schedule.resolved()
         )
@@ -233,6 +233,12 @@ class Scheduler:
             "resolvedSchedule": schedule.resolved(),
         }
         self._write_condition(state, readiness, patch, status)
+
+    def _schedule(self, state: JobState, instant: datetime | None) -> None:
+        """Plan the job's next fire (None: never) and build its RunTask calls ahead."""
+        self._timeline.set(state.key, instant)
+        self.lifecycle.prepare(state, instant)
+        self._wake.set()
 
     def _maybe_run_now(self, state: JobState, value: str | None) -> None:
         """Start one run for a new value of the run-now annotation, once."""
@@ -302,10 +308,9 @@ class Scheduler:
         try:
             while True:
                 self._wake.clear()
-                for count, (key, instant) in enumerate(self._timeline.pop_due(self._clock.now()), 1):
-                    self._fire(key, instant)
-                    if count % _FIRES_PER_YIELD == 0:
-                        await asyncio.sleep(0)  # let the launches spawned so far send RunTask
+                due = self._timeline.pop_due(self._clock.now())
+                if due:
+                    await self._fire_all(due)
                 earliest = self._timeline.earliest()
                 timeout = (
                     None if earliest is None else max(0.0, (earliest - self._clock.now()).total_seconds())
@@ -315,6 +320,50 @@ class Scheduler:
         finally:
             tracking.cancel()
 
+    async def _fire_all(self, due: list[tuple[JobKey, datetime]]) -> None:
+        """Fire every due job: first send each RunTask that can go out at once, then do the
+        rest. In a burst of thousands of jobs on one second the last RunTask thus waits only
+        for the other sends, not for their schedule maths, status writes and Events."""
+        sent, rest = [], []
+        for key, instant in due:
+            launched = self._launch_at_once(key, instant)
+            if launched is None:
+                rest.append((key, instant))
+            else:
+                sent.append(launched)
+        for count, (state, launch) in enumerate(sent, 1):
+            self._after_sending(state, launch)
+            if count % _FIRES_PER_YIELD == 0:
+                await asyncio.sleep(0)  # let status writes and watch events through now and then
+        for count, (key, instant) in enumerate(rest, 1):
+            self._fire(key, instant)
+            if count % _FIRES_PER_YIELD == 0:
+                await asyncio.sleep(0)  # let the launches spawned so far send RunTask
+
+    def _launch_at_once(self, key: JobKey, due: datetime) -> tuple[JobState, Launch] | None:
+        """Send RunTask for `due` now if it is simply on time; None leaves the fire to `_fire`."""
+        state = self._jobs.get(key)
+        if state is None or state.job is None:
+            return None
+        if not on_time(due, self._clock.now(), state.job.spec.starting_deadline_seconds):
+            return None
+        try:
+            launch = self.lifecycle.launch_at_once(state, due)
+        except Exception:  # nothing was sent; the ordinary path tries again and reports
+            logger.exception("sending RunTask for %s at once failed", key)
+            return None
+        return None if launch is None else (state, launch)
+
+    def _after_sending(self, state: JobState, launch: Launch) -> None:
+        """The rest of a fire whose RunTask went out: plan the next one, follow this one."""
+        assert state.job is not None
+        # On time means nothing else came due since, so the next instant is simply the next one.
+        next_run = state.job.schedule.next_after(launch.run.scheduled)
+        if self._jobs.get(state.key) is state:  # else a spec change planned the job anew meanwhile
+            self._schedule(state, next_run)
+        self.metrics.fires.inc()
+        self.lifecycle.follow(state, launch, next_run=next_run)
+
     def _fire(self, key: JobKey, due: datetime) -> None:
         state = self._jobs.get(key)
         if state is None or state.job is None:
@@ -322,7 +371,7 @@ class Scheduler:
         now = self._clock.now()
         deadline = state.job.spec.starting_deadline_seconds
         plan = catch_up(state.job.schedule, due, now, deadline)
-        self._timeline.set(key, plan.next_due)
+        self._schedule(state, plan.next_due)
         self.metrics.fires.inc()
         if plan.missed:
             self.metrics.missed.inc(plan.missed)
