@@ -61,7 +61,7 @@ async def _measure(
 ) -> dict[str, Any]:
     """Sleep through the window; report CPU, lateness and calls made in it."""
     gc.collect()
-    ecs.sent.clear()
+    ecs.log.clear()
     calls_before = sum(counters().values())
     fires_before = fired()
     cpu0, wall0 = cpu_seconds(), time.perf_counter()

@@ -12,30 +12,37 @@ from collections import Counter
 from collections.abc import Awaitable
 from typing import Any
 
+from ecs_scheduler.model import names
 from ecs_scheduler.model.launch import RunTaskCall, RunTaskOutcome
 
 _ids = itertools.count()
+_TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task/bench/"
 
 
 class InstantEcs:
     def __init__(self) -> None:
-        self.sent: list[tuple[float, str, str]] = []  # (time RunTask was called, scheduled-at, job)
+        self.log: list[tuple[float, RunTaskCall]] = []  # (time RunTask was called, the call)
         self.calls: Counter[str] = Counter()
 
     def run_task(self, call: RunTaskCall) -> Awaitable[RunTaskOutcome]:
-        # Like the real adapter: the call is handed over (here: answered) at once.
-        now = time.time()
-        tags = {t["key"]: t["value"] for t in call.request.get("tags", [])}
-        self.sent.append(
-            (now, tags.get("ecs-scheduler.dev/scheduled-at", ""), tags.get("ecs-scheduler.dev/job", ""))
-        )
+        # Like the real adapter: the call is handed over (here: answered) at once. Only the time
+        # and the call are kept; their tags are read after the measurement, so that the
+        # stand-in's own work adds as little as possible to the lateness of either engine.
+        self.log.append((time.time(), call))
         self.calls["RunTask"] += 1
-        arns = tuple(
-            f"arn:aws:ecs:us-east-1:123456789012:task/bench/{next(_ids):032x}" for _ in range(call.count)
-        )
+        arns = tuple(f"{_TASK_ARN}{next(_ids):032x}" for _ in range(call.count))
         answer: asyncio.Future[RunTaskOutcome] = asyncio.get_running_loop().create_future()
         answer.set_result(RunTaskOutcome(task_arns=arns, task_statuses=("PROVISIONING",) * len(arns)))
         return answer
+
+    @property
+    def sent(self) -> list[tuple[float, str, str]]:
+        """(time RunTask was called, scheduled-at tag, job tag) of every RunTask logged."""
+        result = []
+        for at, call in self.log:
+            tags = {t["key"]: t["value"] for t in call.request.get("tags", [])}
+            result.append((at, tags.get(names.SCHEDULED_AT_TAG, ""), tags.get(names.JOB_TAG, "")))
+        return result
 
     async def describe_tasks(
         self, *, cluster: str, region: str | None, arns: list[str], tags: bool = False

@@ -129,3 +129,29 @@ def test_retry_token_rule(uncertain: bool, arns: list[str], token_attempt: int, 
     run.uncertain, run.token_attempt = uncertain, token_attempt
     following = run.next_attempt(attempt=2, at=datetime(2026, 11, 22, 1, tzinfo=UTC), tasks=1)
     assert (following.attempt, following.token_attempt, following.retry_tasks) == (2, expected, 1)
+
+
+def test_a_sweep_over_many_runs_lets_other_work_run_before_it_ends() -> None:
+    """Thousands of runs in one sweep must not hold the event loop: a fire due meanwhile runs."""
+
+    async def scenario() -> list[str]:
+        ecs = FakeEcs()
+        tracker = Tracker(ecs, Metrics())
+        for index in range(250):
+            tracker.add(run_of(f"job-{index}", [f"t{index}"]))
+            ecs.statuses[f"t{index}"] = "RUNNING"
+        order: list[str] = []
+
+        async def fire() -> None:
+            order.append("fire")
+
+        async def sweep() -> None:
+            await tracker.refresh(tracker.all_runs())
+            order.append("sweep done")
+
+        sweeping = asyncio.create_task(sweep())
+        await asyncio.sleep(0)  # the sweep starts; the fire is only ready after that
+        await asyncio.gather(sweeping, fire())
+        return order
+
+    assert asyncio.run(scenario()) == ["fire", "sweep done"]

@@ -96,11 +96,12 @@ class Timeline(Generic[K]):
         instant in the order they were planned); they are unplanned."""
         due: list[tuple[K, datetime]] = []
         limit = now.timestamp()
+        versions, planned = self._versions, self._planned
         while self._stamps and self._stamps[0] <= limit:
             instant, entries = self._buckets.pop(heapq.heappop(self._stamps))
             self._entries -= len(entries)
             for key, version in entries:
-                if self._live(key, version):
-                    del self._planned[key]
+                # `_live`, inlined: this loop runs once per job of a burst, before its RunTask.
+                if versions.get(key) == version and planned.pop(key, None) is not None:
                     due.append((key, instant))
         return due

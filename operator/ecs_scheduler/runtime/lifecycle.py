@@ -38,6 +38,9 @@ from ecs_scheduler.runtime.tracker import Tracker
 
 logger = logging.getLogger(__name__)
 
+_WRITES_PER_YIELD = 100
+"""After a sweep over thousands of runs, the event loop runs between this many status writes."""
+
 DEFAULT_LIMITS = (3, 1)
 
 
@@ -391,9 +394,11 @@ class Lifecycle:
                 await self._after_launch.turn()
                 await self._finish(state, run)
                 touched.add(run.key)
-        for key in touched:
+        for count, key in enumerate(touched, 1):
             if (state := self._jobs.get(key)) is not None:
                 self._report.write(key, self.runs_patch(state))
+            if count % _WRITES_PER_YIELD == 0:
+                await asyncio.sleep(0)  # a fire due meanwhile goes first
 
     async def _finish(self, state: JobState, run: Run) -> None:
         verdict = run_verdict(

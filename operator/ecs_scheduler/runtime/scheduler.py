@@ -6,11 +6,8 @@ fire of that job or of any other. What a run does once it is due lives in `lifec
 """
 
 import asyncio
-import contextlib
-import gc
 import json
 import logging
-import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -28,8 +25,10 @@ from ecs_scheduler.core.validation import validate_spec
 from ecs_scheduler.model import names
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.model.job import JobKey
+from ecs_scheduler.runtime.alarm import Alarm
 from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
+from ecs_scheduler.runtime.collector import PacedCollector, collections_paused
 from ecs_scheduler.runtime.jobs import JobState, Reporter
 from ecs_scheduler.runtime.launches import Launch
 from ecs_scheduler.runtime.lifecycle import Lifecycle
@@ -37,9 +36,6 @@ from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.status_sink import StatusSink
 
 logger = logging.getLogger(__name__)
-
-_QUIET_BEFORE_FREEZE = 2.0
-"""Seconds without a watch event after which the initial list counts as loaded."""
 
 _FIRES_PER_YIELD = 16
 """In a burst (thousands of jobs on one second), start sending after this many fires instead of
@@ -82,9 +78,9 @@ class Scheduler:
         # what the previous leader wrote into each status.
         self._bodies: dict[JobKey, Mapping[str, Any]] = {}
         self._active = False
-        self._last_observed = time.monotonic()
         self._timeline: Timeline[JobKey] = Timeline()
-        self._wake = asyncio.Event()
+        self._wake = Alarm()
+        self._collector = PacedCollector(self._seconds_to_next_fire)
         self.metrics.jobs.count = self._jobs_by_reason
         self.lifecycle = Lifecycle(
             config=config,
@@ -122,11 +118,11 @@ class Scheduler:
             self._timeline.remove(key)
             self.lifecycle.tracker.forget(key)
         self._jobs.clear()
-        self._wake.set()
+        self._wake.ring()
 
     def observe(self, body: Mapping[str, Any]) -> None:
         """A job was listed, created or changed. Cheap when only its status changed."""
-        self._last_observed = time.monotonic()
+        self._collector.observed()
         metadata = body["metadata"]
         key = JobKey(metadata["namespace"], metadata["name"])
         self._bodies[key] = body
@@ -192,7 +188,7 @@ class Scheduler:
         self._timeline.remove(key)
         self._status.forget(key)
         self.lifecycle.tracker.forget(key)
-        self._wake.set()
+        self._wake.ring()
 
     def _reject(
         self,
@@ -204,7 +200,7 @@ class Scheduler:
     ) -> None:
         """The job will not run: say which field, once, as a condition and a Warning event."""
         self._timeline.remove(state.key)
-        self._wake.set()
+        self._wake.ring()
         text = str(error)
         logger.warning("%s for %s: %s", reason, state.key, text)
         readiness = Readiness(False, reason, text)
@@ -238,7 +234,7 @@ class Scheduler:
         """Plan the job's next fire (None: never) and build its RunTask calls ahead."""
         self._timeline.set(state.key, instant)
         self.lifecycle.prepare(state, instant)
-        self._wake.set()
+        self._wake.ring()
 
     def _maybe_run_now(self, state: JobState, value: str | None) -> None:
         """Start one run for a new value of the run-now annotation, once."""
@@ -286,44 +282,38 @@ class Scheduler:
 
     # -- The loop ----------------------------------------------------------------------
 
-    async def _freeze_after_initial_list(self) -> None:
-        """Once the initial list is in (no event for a while), move every object made so far out
-        of the cyclic garbage collector's reach (gc.freeze). With 10,000 jobs a full collection
-        otherwise scans them all and pauses the loop for 100-300 ms, late fires included."""
-        # Polls the timestamp observe() sets: cheaper than signalling on every watch event.
-        while time.monotonic() - self._last_observed < _QUIET_BEFORE_FREEZE:  # noqa: ASYNC110
-            await asyncio.sleep(_QUIET_BEFORE_FREEZE / 4)
-        gc.collect()
-        gc.freeze()
-        logger.info(
-            "initial list settled (%d jobs); %d objects frozen", len(self._jobs), gc.get_freeze_count()
-        )
+    def _seconds_to_next_fire(self) -> float | None:
+        earliest = self._timeline.earliest()
+        return None if earliest is None else (earliest - self._clock.now()).total_seconds()
 
     async def run(self) -> None:
         """Fire due jobs forever; sleep until the earliest next fire or until woken."""
         tracking = self._background.spawn(
             self.lifecycle.track(self._config.track_interval), name="tracker", daemon=True
         )
-        self._background.spawn(self._freeze_after_initial_list(), name="gc-freeze", daemon=True)
+        collecting = self._background.spawn(self._collector.run(), name="gc", daemon=True)
         try:
             while True:
-                self._wake.clear()
-                due = self._timeline.pop_due(self._clock.now())
-                if due:
-                    await self._fire_all(due)
+                self._wake.reset()
+                with collections_paused():  # the RunTasks due now go out first, in one stretch
+                    sent, rest = self._send_due(self._timeline.pop_due(self._clock.now()))
+                if sent or rest:
+                    await self._fire_rest(sent, rest)
                 earliest = self._timeline.earliest()
                 timeout = (
                     None if earliest is None else max(0.0, (earliest - self._clock.now()).total_seconds())
                 )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                await self._wake.sleep(timeout)
         finally:
             tracking.cancel()
+            collecting.cancel()
 
-    async def _fire_all(self, due: list[tuple[JobKey, datetime]]) -> None:
-        """Fire every due job: first send each RunTask that can go out at once, then do the
-        rest. In a burst of thousands of jobs on one second the last RunTask thus waits only
-        for the other sends, not for their schedule maths, status writes and Events."""
+    def _send_due(
+        self, due: list[tuple[JobKey, datetime]]
+    ) -> tuple[list[tuple[JobState, Launch]], list[tuple[JobKey, datetime]]]:
+        """Send the RunTask of every due job that can go out at once; (those sent, the rest).
+        In a burst of thousands of jobs on one second the last RunTask thus waits only for the
+        other sends, not for their schedule maths, status writes and Events."""
         sent, rest = [], []
         for key, instant in due:
             launched = self._launch_at_once(key, instant)
@@ -331,6 +321,12 @@ class Scheduler:
                 rest.append((key, instant))
             else:
                 sent.append(launched)
+        return sent, rest
+
+    async def _fire_rest(
+        self, sent: list[tuple[JobState, Launch]], rest: list[tuple[JobKey, datetime]]
+    ) -> None:
+        """Finish the fires whose RunTask went out, then fire the others (triggers, catch-up)."""
         for count, (state, launch) in enumerate(sent, 1):
             self._after_sending(state, launch)
             if count % _FIRES_PER_YIELD == 0:

@@ -5,6 +5,7 @@ and describes them 100 at a time. A task ECS no longer returns (it forgets stopp
 about an hour) is marked UNKNOWN after MISSING_SWEEPS sweeps in a row: never a success.
 """
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -19,6 +20,9 @@ logger = logging.getLogger(__name__)
 
 MISSING_SWEEPS = 2
 """A task just started may not be visible yet; absent twice in a row means ECS forgot it."""
+
+_RUNS_PER_YIELD = 100
+"""A sweep over thousands of runs lets the event loop run between chunks of this many."""
 
 
 class Tracker:
@@ -78,9 +82,11 @@ class Tracker:
                 continue
             self._metrics.describe_calls.inc(-(-len(arns) // 100))
             reports = {report.arn: report for report in map(task_report, described)}
-            for run in members:
+            for count, run in enumerate(members, 1):
                 if _apply(run, reports):
                     changed.append(run)
+                if count % _RUNS_PER_YIELD == 0:
+                    await asyncio.sleep(0)  # a fire due meanwhile goes first
         return changed
 
     async def verdicts(self, run: Run) -> list[TaskVerdict]:
