@@ -29,17 +29,26 @@ class FixedClock:
 class Recorder:
     """ECS and Kubernetes at once: one log of what was called, in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, answer_later: bool = False) -> None:
         self.log: list[tuple[str, str]] = []
+        self.answer_later = answer_later
+        self.unanswered: list[tuple[str, asyncio.Future[RunTaskOutcome]]] = []
 
     def run_task(self, call: RunTaskCall) -> Awaitable[RunTaskOutcome]:
-        tags = {t["key"]: t["value"] for t in call.request["tags"]}
-        self.log.append(("RunTask", tags["ecs-scheduler.dev/job"]))
+        job = {t["key"]: t["value"] for t in call.request["tags"]}["ecs-scheduler.dev/job"]
+        self.log.append(("RunTask", job))
         answer: asyncio.Future[RunTaskOutcome] = asyncio.get_running_loop().create_future()
+        if self.answer_later:
+            self.unanswered.append((job, answer))
+        else:
+            self.answer(job, answer)
+        return answer
+
+    def answer(self, job: str, answer: asyncio.Future[RunTaskOutcome]) -> None:
+        self.log.append(("answered", job))
         answer.set_result(
             RunTaskOutcome(task_arns=(f"arn:task/{len(self.log)}",), task_statuses=("PENDING",))
         )
-        return answer
 
     async def describe_tasks(self, **_: Any) -> list[dict[str, Any]]:
         return []
@@ -71,8 +80,10 @@ def job(index: int, late: timedelta, **spec: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def burst(bodies: list[dict[str, Any]], late: timedelta) -> list[tuple[str, str]]:
-    recorder = Recorder()
+async def burst(
+    bodies: list[dict[str, Any]], late: timedelta, *, answer_later: bool = False
+) -> list[tuple[str, str]]:
+    recorder = Recorder(answer_later=answer_later)
     scheduler = Scheduler(
         config=OperatorConfig(track_interval=3600), ecs=recorder, kube=recorder,
         clock=FixedClock(INSTANT + late), triggers={},
@@ -81,6 +92,12 @@ async def burst(bodies: list[dict[str, Any]], late: timedelta) -> list[tuple[str
     for body in bodies:
         scheduler.observe(body)
     loop = asyncio.create_task(scheduler.run())
+    for _ in range(200):
+        await asyncio.sleep(0)
+    for job_key, answer in reversed(recorder.unanswered):  # answers come back slowly, out of order
+        recorder.answer(job_key, answer)
+        for _ in range(20):
+            await asyncio.sleep(0)
     for _ in range(200):
         await asyncio.sleep(0)
     await scheduler.close()
@@ -109,3 +126,21 @@ def test_every_runtask_of_a_burst_goes_out_before_any_launch_is_recorded(
     assert {key for what, key in log if what == "launch recorded"} == {f"team/job-{i}" for i in range(count)}
     if late < timedelta(seconds=1):
         assert max(sends) < min(records), "a launch was recorded before every RunTask had gone out"
+
+
+def test_launches_of_one_instant_are_recorded_only_once_every_runtask_is_answered() -> None:
+    # Records are status patches and Events, which run in threads of the same process: started
+    # while later RunTasks of the burst await their answers, they would compete with them.
+    count = 50
+    log = asyncio.run(
+        burst(
+            [job(i, timedelta(milliseconds=500)) for i in range(count)],
+            timedelta(milliseconds=500),
+            answer_later=True,
+        )
+    )
+    answers = [i for i, (what, _) in enumerate(log) if what == "answered"]
+    records = [i for i, (what, _) in enumerate(log) if what in ("launch recorded", "event Launched")]
+    assert len(answers) == count
+    assert len({key for what, key in log if what == "launch recorded"}) == count
+    assert max(answers) < min(records), "a launch was recorded while a RunTask of its instant was unanswered"

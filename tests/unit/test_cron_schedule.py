@@ -151,6 +151,8 @@ def test_h_forms(schedule: str, pattern: str) -> None:
         ({"schedule": "* * * * *", "launchType": "LAMBDA"}, "spec.launchType", "EC2"),
         ({"schedule": "* * * * *", "surprise": 1}, "spec.surprise", "Extra inputs"),
         ({"schedule": "? * * * *", "scheduleSyntax": "EcsScheduler", "day": 1}, "spec.day", "Extra inputs"),
+        ({"schedule": "* * * * *", ".": None}, 'spec["."]', "Extra inputs"),
+        ({"schedule": "* * * * *", "": 1}, 'spec[""]', "Extra inputs"),
         ({"schedule": "0 0 0 ? *", "scheduleSyntax": "EcsScheduler"}, "spec.schedule", "'?' is only allowed"),
         ({"schedule": "0 0 0 * 54", "scheduleSyntax": "EcsScheduler"}, "spec.schedule", "outside 1-53"),
     ],

@@ -4,6 +4,7 @@ The same path the operator uses (validate_spec). The short run is in `make test`
 reliability` runs 10,000 examples (ECS_SCHEDULER_RELIABILITY_FUZZ).
 """
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +24,11 @@ outcomes = {"valid": 0, "invalid": 0}
 def names_a_field(error: SpecError, spec: Any) -> bool:
     if error.field == "spec":
         return error.message == "must be an object" or any(name in error.message for name in FIELDS)
-    top = error.field.removeprefix("spec.").split(".")[0].split("[")[0]
+    rest = error.field.removeprefix("spec")
+    if rest.startswith('["'):
+        top = json.JSONDecoder().raw_decode(rest[1:])[0]
+    else:
+        top = rest.removeprefix(".").split(".")[0].split("[")[0]
     return top in FIELDS or (isinstance(spec, dict) and top in spec)
 
 

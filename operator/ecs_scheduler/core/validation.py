@@ -3,6 +3,8 @@
 This is the one validation path: the operator, `ecs-scheduler next` and the tests all use it.
 """
 
+import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,10 +25,20 @@ class ValidJob:
     schedule: Schedule
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _field_path(location: tuple[int | str, ...]) -> str:
+    # A key that is not a plain name (an empty one, one holding a dot) is quoted in brackets:
+    # `spec..` would not say which field is wrong, `spec["."]` does.
     path = "spec"
     for part in location:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif _PLAIN_NAME.fullmatch(part):
+            path += f".{part}"
+        else:
+            path += f"[{json.dumps(part)}]"
     return path
 
 

@@ -6,7 +6,7 @@ one instant first and only then await answers, write status and post Events.
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,18 +21,43 @@ logger = logging.getLogger(__name__)
 class Launch:
     run: Run
     calls: list[RunTaskCall]
-    pending: list[Awaitable[RunTaskOutcome]]
+    pending: list[asyncio.Future[RunTaskOutcome]]
     sent_at: datetime
     """When the calls were handed over: the end of the scheduler's lateness."""
 
 
-def hand_over(ecs: EcsApi, call: RunTaskCall) -> Awaitable[RunTaskOutcome]:
+def hand_over(ecs: EcsApi, call: RunTaskCall) -> asyncio.Future[RunTaskOutcome]:
     """Send `call` now. A call that cannot even be handed over (the pool is shutting down)
     becomes a launch failure of this run instead of an error in the scheduler's loop."""
     try:
-        return ecs.run_task(call)
+        return asyncio.ensure_future(ecs.run_task(call))
     except Exception as error:
         logger.exception("RunTask %s could not be sent", call.client_token)
         refused: asyncio.Future[RunTaskOutcome] = asyncio.get_running_loop().create_future()
         refused.set_result(RunTaskOutcome(failures=(LaunchFailure(type(error).__name__, str(error)),)))
         return refused
+
+
+def all_answered(launches: Iterable[Launch]) -> asyncio.Future[None]:
+    """A future that resolves once every RunTask of `launches` has its answer (or its error).
+
+    The launches of one instant record their runs only after this: status patches and Events
+    run in threads of the same process, and started while later RunTasks of a burst still wait
+    for the AWS pool, they would compete with those sends for the interpreter. Waiters must
+    shield it, since cancelling one waiter would otherwise cancel it for all.
+    """
+    answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    unanswered = [future for launch in launches for future in launch.pending if not future.done()]
+    left = len(unanswered)
+
+    def one_answered(_: asyncio.Future[RunTaskOutcome]) -> None:
+        nonlocal left
+        left -= 1
+        if left == 0 and not answered.done():
+            answered.set_result(None)
+
+    if not unanswered:
+        answered.set_result(None)
+    for future in unanswered:
+        future.add_done_callback(one_answered)
+    return answered

@@ -156,11 +156,26 @@ class Lifecycle:
             return None
         return self._send(state, spec, self._new_run(state, spec, instant, "Schedule", None), spec.task_count)
 
-    def follow(self, state: JobState, launch: Launch, *, next_run: datetime | None) -> None:
-        """After `launch_at_once`: handle the answers and record the run, in the background."""
+    def follow(
+        self,
+        state: JobState,
+        launch: Launch,
+        *,
+        next_run: datetime | None,
+        instant_answered: asyncio.Future[None] | None = None,
+    ) -> None:
+        """After `launch_at_once`: handle the answers and record the run, in the background,
+        once `instant_answered` (every RunTask sent with this one has its answer)."""
         marks = self._marks(state, launch.run.scheduled, "Schedule", None, next_run)
         self._background.spawn(
-            self._complete(state, launch, marks=marks, trigger_status={}, next_run=next_run),
+            self._complete(
+                state,
+                launch,
+                marks=marks,
+                trigger_status={},
+                next_run=next_run,
+                instant_answered=instant_answered,
+            ),
             name=f"fire:{state.key}",
         )
 
@@ -189,10 +204,13 @@ class Lifecycle:
         marks: dict[str, Any],
         trigger_status: dict[str, Any],
         next_run: datetime | None,
+        instant_answered: asyncio.Future[None] | None = None,
     ) -> None:
         """A sent launch: take the answers, then (once the RunTasks due now are out) record it."""
         run, task_count = launch.run, sum(call.count for call in launch.calls)
         failures = await self._receive(launch)
+        if instant_answered is not None:
+            await asyncio.shield(instant_answered)
         await self._after_launch.turn()  # records wait until the RunTasks due now have gone out
         current = self._jobs.get(state.key)
         if current is None or current.identity.uid != state.identity.uid:

@@ -30,7 +30,7 @@ from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
 from ecs_scheduler.runtime.collector import PacedCollector, collections_paused
 from ecs_scheduler.runtime.jobs import JobState, Reporter
-from ecs_scheduler.runtime.launches import Launch
+from ecs_scheduler.runtime.launches import Launch, all_answered
 from ecs_scheduler.runtime.lifecycle import Lifecycle
 from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.status_sink import StatusSink
@@ -327,8 +327,9 @@ class Scheduler:
         self, sent: list[tuple[JobState, Launch]], rest: list[tuple[JobKey, datetime]]
     ) -> None:
         """Finish the fires whose RunTask went out, then fire the others (triggers, catch-up)."""
+        instant_answered = all_answered(launch for _, launch in sent)
         for count, (state, launch) in enumerate(sent, 1):
-            self._after_sending(state, launch)
+            self._after_sending(state, launch, instant_answered)
             if count % _FIRES_PER_YIELD == 0:
                 await asyncio.sleep(0)  # let status writes and watch events through now and then
         for count, (key, instant) in enumerate(rest, 1):
@@ -350,7 +351,7 @@ class Scheduler:
             return None
         return None if launch is None else (state, launch)
 
-    def _after_sending(self, state: JobState, launch: Launch) -> None:
+    def _after_sending(self, state: JobState, launch: Launch, instant_answered: asyncio.Future[None]) -> None:
         """The rest of a fire whose RunTask went out: plan the next one, follow this one."""
         assert state.job is not None
         # On time means nothing else came due since, so the next instant is simply the next one.
@@ -358,7 +359,7 @@ class Scheduler:
         if self._jobs.get(state.key) is state:  # else a spec change planned the job anew meanwhile
             self._schedule(state, next_run)
         self.metrics.fires.inc()
-        self.lifecycle.follow(state, launch, next_run=next_run)
+        self.lifecycle.follow(state, launch, next_run=next_run, instant_answered=instant_answered)
 
     def _fire(self, key: JobKey, due: datetime) -> None:
         state = self._jobs.get(key)
