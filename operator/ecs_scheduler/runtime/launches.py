@@ -17,6 +17,9 @@ from ecs_scheduler.runtime.runs import Run
 logger = logging.getLogger(__name__)
 
 
+InstantAnswered = asyncio.Future[list[RunTaskOutcome | BaseException]]
+
+
 @dataclass
 class Launch:
     run: Run
@@ -38,26 +41,14 @@ def hand_over(ecs: EcsApi, call: RunTaskCall) -> asyncio.Future[RunTaskOutcome]:
         return refused
 
 
-def all_answered(launches: Iterable[Launch]) -> asyncio.Future[None]:
+def all_answered(launches: Iterable[Launch]) -> InstantAnswered:
     """A future that resolves once every RunTask of `launches` has its answer (or its error).
 
     The launches of one instant record their runs only after this: status patches and Events
     run in threads of the same process, and started while later RunTasks of a burst still wait
     for the AWS pool, they would compete with those sends for the interpreter. Waiters must
-    shield it, since cancelling one waiter would otherwise cancel it for all.
+    shield it: cancelling the gathered future would cancel the RunTasks themselves.
     """
-    answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    unanswered = [future for launch in launches for future in launch.pending if not future.done()]
-    left = len(unanswered)
-
-    def one_answered(_: asyncio.Future[RunTaskOutcome]) -> None:
-        nonlocal left
-        left -= 1
-        if left == 0 and not answered.done():
-            answered.set_result(None)
-
-    if not unanswered:
-        answered.set_result(None)
-    for future in unanswered:
-        future.add_done_callback(one_answered)
-    return answered
+    return asyncio.gather(
+        *(future for launch in launches for future in launch.pending), return_exceptions=True
+    )

@@ -30,7 +30,7 @@ from ecs_scheduler.model.trigger import TriggerFailure
 from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
 from ecs_scheduler.runtime.jobs import JobState, PreparedCalls, Reporter
-from ecs_scheduler.runtime.launches import Launch, hand_over
+from ecs_scheduler.runtime.launches import InstantAnswered, Launch, hand_over
 from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.priority import LowPriority
 from ecs_scheduler.runtime.runs import Run
@@ -162,7 +162,7 @@ class Lifecycle:
         launch: Launch,
         *,
         next_run: datetime | None,
-        instant_answered: asyncio.Future[None] | None = None,
+        instant_answered: InstantAnswered | None = None,
     ) -> None:
         """After `launch_at_once`: handle the answers and record the run, in the background,
         once `instant_answered` (every RunTask sent with this one has its answer)."""
@@ -204,7 +204,7 @@ class Lifecycle:
         marks: dict[str, Any],
         trigger_status: dict[str, Any],
         next_run: datetime | None,
-        instant_answered: asyncio.Future[None] | None = None,
+        instant_answered: InstantAnswered | None = None,
     ) -> None:
         """A sent launch: take the answers, then (once the RunTasks due now are out) record it."""
         run, task_count = launch.run, sum(call.count for call in launch.calls)

@@ -30,7 +30,7 @@ from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
 from ecs_scheduler.runtime.collector import PacedCollector, collections_paused
 from ecs_scheduler.runtime.jobs import JobState, Reporter
-from ecs_scheduler.runtime.launches import Launch, all_answered
+from ecs_scheduler.runtime.launches import InstantAnswered, Launch, all_answered
 from ecs_scheduler.runtime.lifecycle import Lifecycle
 from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.status_sink import StatusSink
@@ -351,7 +351,7 @@ class Scheduler:
             return None
         return None if launch is None else (state, launch)
 
-    def _after_sending(self, state: JobState, launch: Launch, instant_answered: asyncio.Future[None]) -> None:
+    def _after_sending(self, state: JobState, launch: Launch, instant_answered: InstantAnswered) -> None:
         """The rest of a fire whose RunTask went out: plan the next one, follow this one."""
         assert state.job is not None
         # On time means nothing else came due since, so the next instant is simply the next one.
