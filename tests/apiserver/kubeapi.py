@@ -37,6 +37,10 @@ BOOKMARK_INTERVAL = 5.0
 
 _agent: contextvars.ContextVar[str] = contextvars.ContextVar("agent", default="")
 """The User-Agent of the request being handled (each aiohttp request runs in its own task)."""
+_pending_record: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "pending_record", default=None
+)
+"""The record entry of the request being handled, written once its response code is known."""
 
 
 @dataclass
@@ -371,18 +375,28 @@ class ApiServer:
         return Route(resource, namespace, name, sub)
 
     def _record(self, verb: str, route: Route) -> None:
+        """Note the request; it is written with its response code (watches: when they start)."""
         if self.record:
-            entry = {"verb": verb, "group": route.resource.group, "resource": route.resource.plural,
-                     "subresource": route.subresource, "namespace": route.namespace,
-                     "agent": _agent.get()}  # fmt: skip
-            self.record.write(json.dumps(entry) + "\n")
+            _pending_record.set({"verb": verb, "group": route.resource.group, "resource": route.resource.plural,
+                                 "subresource": route.subresource, "namespace": route.namespace,
+                                 "agent": _agent.get()})  # fmt: skip
+
+    def _write_record(self, code: int) -> None:
+        entry = _pending_record.get()
+        if self.record and entry is not None:
+            _pending_record.set(None)
+            self.record.write(json.dumps({**entry, "code": code}) + "\n")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         _agent.set(request.headers.get("User-Agent", ""))
+        _pending_record.set(None)
         try:
-            return await self._handle(request)
+            response = await self._handle(request)
         except ApiError as error:
+            self._write_record(error.code)
             return web.json_response(error.body(), status=error.code)
+        self._write_record(response.status)
+        return response
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         parts = [p for p in request.path.split("/") if p]
@@ -482,6 +496,7 @@ class ApiServer:
         bookmarks = request.query.get("allowWatchBookmarks") in ("true", "1")
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
         await response.prepare(request)
+        self._write_record(response.status)  # a watch is recorded when it starts, not when it ends
         queue: asyncio.Queue[tuple[int, str, Obj] | None] = asyncio.Queue()
         self.store.watchers[key].add(queue)
 

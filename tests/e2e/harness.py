@@ -5,6 +5,7 @@ KUBEBUILDER_ASSETS (or /usr/local/kubebuilder/bin) holds them, the envtest conve
 otherwise the project's own test API server (tests/apiserver/kubeapi.py).
 """
 
+import base64
 import contextlib
 import json
 import os
@@ -23,6 +24,8 @@ from typing import Any, TypeVar
 import boto3
 import kubernetes
 import yaml
+
+from tests.e2e.certs import serving_certificate
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_FILE = ROOT / "crds" / "scheduledecsjobs.ecs-scheduler.dev.yaml"
@@ -192,10 +195,10 @@ def envtest_assets() -> Path | None:
     return None
 
 
-def _kubeconfig(path: Path, server: str, token: str, insecure: bool) -> None:
+def _kubeconfig(path: Path, server: str, token: str, ca_pem: bytes | None = None) -> None:
     cluster: dict[str, Any] = {"server": server}
-    if insecure:
-        cluster["insecure-skip-tls-verify"] = True
+    if ca_pem is not None:
+        cluster["certificate-authority-data"] = base64.b64encode(ca_pem).decode()
     path.write_text(
         yaml.safe_dump(
             {
@@ -208,27 +211,70 @@ def _kubeconfig(path: Path, server: str, token: str, insecure: bool) -> None:
     )  # fmt: skip
 
 
-class KubeCluster:
-    """An API server with the CRD installed, and clients for it."""
+AUDIT_POLICY = {
+    "apiVersion": "audit.k8s.io/v1",
+    "kind": "Policy",
+    # Requests once answered; a watch also when it starts (ResponseStarted), de-duplicated below.
+    "omitStages": ["RequestReceived"],
+    "rules": [{"level": "Metadata"}],
+}
 
-    def __init__(self, workdir: Path, *, record: bool = False) -> None:
+
+def _from_audit(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A kube-apiserver audit event in the shape of the test API server's request record."""
+    ref = event.get("objectRef")
+    if not ref:
+        return None  # discovery and other non-resource requests
+    return {
+        "verb": event["verb"], "group": ref.get("apiGroup", ""), "resource": ref.get("resource"),
+        "subresource": ref.get("subresource"), "namespace": ref.get("namespace"),
+        "agent": event.get("userAgent", ""), "code": (event.get("responseStatus") or {}).get("code"),
+        "user": (event.get("user") or {}).get("username"),
+    }  # fmt: skip
+
+
+class KubeCluster:
+    """An API server with the CRD installed, and clients for it.
+
+    `requests()` reads every request the server answered (verb, group, resource, subresource,
+    namespace, User-Agent, response code): the test API server's record, or kube-apiserver's
+    audit log."""
+
+    def __init__(self, workdir: Path, *, record: bool = False, install_crd: bool = True) -> None:
         self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         self.kubeconfig = workdir / "kubeconfig"
         self.record_path: Path | None = workdir / "api-requests.jsonl" if record else None
         self.processes: list[Process] = []
+        self.ca_pem: bytes | None = None
         assets = envtest_assets()
         self.kind = "kube-apiserver" if assets else "test-apiserver"
-        if assets:
-            self._start_envtest(assets)
-        else:
-            self._start_test_server()
-        configuration = kubernetes.client.Configuration()
-        kubernetes.config.load_kube_config(str(self.kubeconfig), client_configuration=configuration)
-        self.api_client = kubernetes.client.ApiClient(configuration)
+        try:
+            if assets:
+                self._start_envtest(assets)
+            else:
+                self._start_test_server()
+            configuration = kubernetes.client.Configuration()
+            kubernetes.config.load_kube_config(str(self.kubeconfig), client_configuration=configuration)
+            self.api_client = kubernetes.client.ApiClient(configuration)
+        except BaseException:
+            self._stop_processes()  # never leave an etcd or API server behind a failed start
+            raise
         self.custom = kubernetes.client.CustomObjectsApi(self.api_client)
         self.core = kubernetes.client.CoreV1Api(self.api_client)
         self.extensions = kubernetes.client.ApiextensionsV1Api(self.api_client)
-        self.install_crd()
+        self.rbac = kubernetes.client.RbacAuthorizationV1Api(self.api_client)
+        if install_crd:
+            try:
+                self.install_crd()
+            except BaseException:
+                self.stop()
+                raise
+
+    @property
+    def real(self) -> bool:
+        """A real kube-apiserver: authentication, RBAC, CEL and admission are enforced."""
+        return self.kind == "kube-apiserver"
 
     def _start_test_server(self) -> None:
         ready = self.workdir / "apiserver.port"
@@ -245,7 +291,7 @@ class KubeCluster:
         self.processes.append(Process("apiserver", args, workdir=self.workdir))
         port = wait_for(lambda: ready.exists() and ready.read_text(), timeout=30, what="test API server")
         self.url = f"http://127.0.0.1:{port}"
-        _kubeconfig(self.kubeconfig, self.url, "e2e", insecure=False)
+        _kubeconfig(self.kubeconfig, self.url, "e2e")
 
     def _start_envtest(self, assets: Path) -> None:
         etcd_port, etcd_peer, api_port = free_port(), free_port(), free_port()
@@ -259,39 +305,85 @@ class KubeCluster:
                 workdir=self.workdir,
             )
         )  # fmt: skip
-        certs = self.workdir / "certs"
-        certs.mkdir(exist_ok=True)
+        certs = Path(tempfile.mkdtemp(prefix="certs-", dir=self.workdir))
+        serving = serving_certificate(certs)
+        self.ca_pem = serving.ca_pem
         key = certs / "sa.key"
         subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
         tokens = certs / "tokens.csv"
         tokens.write_text('e2e,e2e-admin,1,"system:masters"\n')
+        audit_args = []
+        if self.record_path:
+            policy = certs / "audit-policy.yaml"
+            policy.write_text(yaml.safe_dump(AUDIT_POLICY))
+            self._audit_log = certs / "audit.jsonl"
+            audit_args = [f"--audit-policy-file={policy}", f"--audit-log-path={self._audit_log}",
+                          "--audit-log-format=json", "--audit-log-maxsize=0"]  # fmt: skip
         self.processes.append(
             Process(
                 "kube-apiserver",
                 [str(assets / "kube-apiserver"), f"--etcd-servers=http://127.0.0.1:{etcd_port}",
-                 f"--secure-port={api_port}", "--bind-address=127.0.0.1", f"--cert-dir={certs}",
+                 f"--secure-port={api_port}", "--bind-address=127.0.0.1",
+                 f"--tls-cert-file={serving.cert_file}", f"--tls-private-key-file={serving.key_file}",
                  f"--token-auth-file={tokens}", "--authorization-mode=RBAC",
                  f"--service-account-key-file={key}", f"--service-account-signing-key-file={key}",
                  "--service-account-issuer=https://127.0.0.1", "--service-cluster-ip-range=10.0.0.0/24",
-                 "--disable-admission-plugins=ServiceAccount", "--allow-privileged=true"],
+                 "--disable-admission-plugins=ServiceAccount", "--allow-privileged=true", *audit_args],
                 workdir=self.workdir,
             )
         )  # fmt: skip
         self.url = f"https://127.0.0.1:{api_port}"
-        _kubeconfig(self.kubeconfig, self.url, "e2e", insecure=True)
-        wait_for(lambda: self._healthy(), timeout=60, what="kube-apiserver")
+        _kubeconfig(self.kubeconfig, self.url, "e2e", self.ca_pem)
+        wait_for(lambda: self._healthy(), timeout=90, what="kube-apiserver")
 
     def _healthy(self) -> bool:
+        for process in self.processes:
+            if not process.alive():
+                raise AssertionError(f"{process.name} exited:\n{process.log()[-3000:]}")
         configuration = kubernetes.client.Configuration()
         kubernetes.config.load_kube_config(str(self.kubeconfig), client_configuration=configuration)
         with kubernetes.client.ApiClient(configuration) as client:
             kubernetes.client.CoreV1Api(client).list_namespace()
         return True
 
+    def requests(self) -> Iterator[dict[str, Any]]:
+        """Every request recorded so far (needs record=True)."""
+        if self.record_path is None:
+            return
+        if not self.real:
+            if self.record_path.exists():
+                for line in self.record_path.read_text().splitlines():
+                    yield json.loads(line)
+            return
+        seen: set[str] = set()
+        if self._audit_log.exists():
+            for line in self._audit_log.read_text().splitlines():
+                event = json.loads(line)
+                if event["auditID"] in seen:
+                    continue
+                seen.add(event["auditID"])
+                if (entry := _from_audit(event)) is not None:
+                    yield entry
+
+    def service_account_kubeconfig(self, namespace: str, name: str, path: Path) -> Path:
+        """A kubeconfig that acts as this ServiceAccount (which must exist on a real server), as a
+        pod with the account mounted would. The test API server authenticates nobody."""
+        token = "e2e"
+        if self.real:
+            request = {"spec": {"audiences": ["https://127.0.0.1"], "expirationSeconds": 3600}}
+            created = self.core.create_namespaced_service_account_token(name, namespace, request)
+            token = created.status.token
+        _kubeconfig(path, self.url, token, self.ca_pem)
+        return path
+
     def install_crd(self) -> None:
         self.extensions.create_custom_resource_definition(yaml.safe_load(CRD_FILE.read_text()))
         wait_for(lambda: self.custom.list_cluster_custom_object(GROUP, VERSION, PLURAL) is not None, timeout=30,
                  what="the CRD to be served")  # fmt: skip
+
+    def apply(self, manifest: dict[str, Any]) -> None:
+        """Create any built-in object from its manifest (RBAC, ServiceAccounts, ...)."""
+        kubernetes.utils.create_from_dict(self.api_client, manifest)
 
     def create_namespace(self, name: str) -> str:
         self.core.create_namespace({"metadata": {"name": name}})
@@ -333,6 +425,9 @@ class KubeCluster:
 
     def stop(self) -> None:
         self.api_client.close()
+        self._stop_processes()
+
+    def _stop_processes(self) -> None:
         for process in reversed(self.processes):
             process.stop()
 
@@ -351,11 +446,17 @@ class Operator:
         *args: str,
         name: str = "operator",
         kubeconfig: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.liveness_port = free_port()
         self.metrics_port = free_port()
         executable = shutil.which("ecs-scheduler", path=str(Path(sys.executable).parent)) or "ecs-scheduler"
-        env = {**AWS_ENV, "KUBECONFIG": str(kubeconfig or kube.kubeconfig), "PYTHONUNBUFFERED": "1"}
+        env = {
+            **AWS_ENV,
+            "KUBECONFIG": str(kubeconfig or kube.kubeconfig),
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
         self.process = Process(
             name,
             [executable, "run", "--region", REGION, "--aws-endpoint-url", aws_url,
