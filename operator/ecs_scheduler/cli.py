@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -179,17 +180,46 @@ def _run(args: argparse.Namespace) -> int:
         tenant_policy=_tenant_policy(args.tenant_policy),
     )
     stop = asyncio.Event()  # set when leadership is lost: the process exits, a new pod stands by
-    asyncio.run(
-        kopf.operator(
-            standalone=True,
-            clusterwide=not config.namespaces,
-            namespaces=list(config.namespaces),
-            liveness_endpoint=config.liveness_endpoint,
-            memo=kopf.Memo(config=config, stop=stop),
-            stop_flag=stop,
-        )
-    )
+    asyncio.run(kopf.operator(**kopf_arguments(config, stop)))
     return 0
+
+
+def kopf_arguments(config: OperatorConfig, stop: asyncio.Event) -> dict[str, Any]:
+    """How the operator starts kopf.
+
+    The identity is ours (the pod name in the chart): kopf would otherwise derive one from
+    `getpass.getuser()`, which fails under a numeric uid with no passwd entry (the restricted
+    Pod Security Standard, OpenShift's random uids). With only plain namespace names, kopf's
+    scanning is off: it would first try to list namespaces, which per-namespace RBAC forbids,
+    and retry for about a minute before falling back to the names it was given.
+    """
+    import kopf
+
+    settings = kopf.OperatorSettings()
+    settings.scanning.disabled = config.namespaces_are_names
+    return {
+        "standalone": True,
+        "clusterwide": not config.namespaces,
+        "namespaces": kopf_namespace_patterns(config.namespaces),
+        "liveness_endpoint": config.liveness_endpoint,
+        "identity": config.identity,
+        "settings": settings,
+        "memo": kopf.Memo(config=config, stop=stop),
+        "stop_flag": stop,
+    }
+
+
+def kopf_namespace_patterns(namespaces: Sequence[str]) -> list[str]:
+    """Our `--namespace` list (served: matches any inclusive entry and no `!` entry) in kopf's
+    pattern language, where list entries are OR-ed and `!` only excludes within one
+    comma-separated entry: `["team-*", "!team-legacy"]` would serve every namespace."""
+    exclusions = [n for n in namespaces if n.startswith("!")]
+    inclusions = [n for n in namespaces if not n.startswith("!")]
+    if not exclusions:
+        return inclusions
+    if not inclusions:
+        return [", ".join(exclusions)]  # kopf implies a leading `*`
+    return [", ".join([name, *exclusions]) for name in inclusions]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.runtime.metrics import Metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,8 +129,9 @@ def test_rbac_follows_watch_namespaces() -> None:
     everywhere = rules({})
     assert set(everywhere) == {("ClusterRole", None), ("Role", NAMESPACE)}, "the Role is for the Lease"
     named = rules(VARIANTS["named namespaces"])
-    assert {("Role", "team-a"), ("Role", "team-b")} <= set(named)
-    assert not any("scheduledecsjobs" in r["resources"] for r in named[("ClusterRole", None)])
+    # Plain names: a Role per namespace and nothing cluster-wide (no CRD watch, no namespace list).
+    assert set(named) == {("Role", "team-a"), ("Role", "team-b"), ("Role", NAMESPACE)}
+    assert not of_kind(VARIANTS["named namespaces"], "ClusterRoleBinding")
     patterns = rules(VARIANTS["namespace patterns"])
     assert any(r["resources"] == ["namespaces"] for r in patterns[("ClusterRole", None)])
     assert not any(r["resources"] == ["namespaces"] for r in everywhere[("ClusterRole", None)])
@@ -227,3 +229,15 @@ def test_tenant_policy_is_mounted_and_reads_as_the_operator_reads_it() -> None:
     assert "checksum/tenants" in deployment["spec"]["template"]["metadata"]["annotations"]
     with pytest.raises(helm.HelmError):
         render({"tenants": {"team-a": {"clusterz": ["x"]}}})
+
+
+@pytest.mark.parametrize(
+    "namespaces",
+    [[], ["team-a"], ["team-a", "team-b"], ["team-*"], ["team-?"], ["team-[ab]"], ["team-a", "!team-b"]],
+    ids=str,
+)
+def test_chart_and_operator_agree_on_plain_names(namespaces: list[str]) -> None:
+    """Cluster-wide RBAC exactly when the operator scans (kopf lists CRDs, and namespaces for
+    patterns); Roles per namespace exactly when it does not."""
+    cluster_wide = bool(of_kind({"watchNamespaces": namespaces}, "ClusterRole"))
+    assert cluster_wide is not OperatorConfig(namespaces=tuple(namespaces)).namespaces_are_names

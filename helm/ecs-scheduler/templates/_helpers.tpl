@@ -35,18 +35,17 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
-{{/* "true" when the operator needs cluster-wide rights: all namespaces, or namespace patterns. */}}
+{{/* "true" when the operator needs cluster-wide rights: all namespaces, or namespace patterns.
+With plain names only, the operator neither lists namespaces nor watches CRDs (kopf's scanning
+is off), and a Role in each namespace is all it needs. */}}
 {{- define "ecs-scheduler.clusterScoped" -}}
-{{- $patterns := false }}
-{{- range .Values.watchNamespaces }}
-{{- if or (contains "*" .) (contains "?" .) (hasPrefix "!" .) }}{{ $patterns = true }}{{ end }}
-{{- end }}
-{{- if or (empty .Values.watchNamespaces) $patterns }}true{{ end }}
+{{- if or (empty .Values.watchNamespaces) (include "ecs-scheduler.namespacePatterns" .) }}true{{ end }}
 {{- end }}
 
+{{/* "true" when a watchNamespaces entry is a glob (kopf's fnmatch: * ? [) or an exclusion (!). */}}
 {{- define "ecs-scheduler.namespacePatterns" -}}
 {{- range .Values.watchNamespaces }}
-{{- if or (contains "*" .) (contains "?" .) (hasPrefix "!" .) }}true{{ end }}
+{{- if or (contains "*" .) (contains "?" .) (contains "[" .) (hasPrefix "!" .) }}true{{ end }}
 {{- end }}
 {{- end }}
 

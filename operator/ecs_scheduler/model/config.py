@@ -31,3 +31,11 @@ class OperatorConfig:
     tenant_policy: TenantPolicy | None = None
     """Which clusters, task definition families and roles each namespace's jobs may use."""
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def namespaces_are_names(self) -> bool:
+        """Every watched namespace is a plain name (no `*`/`?`/`[` glob, no `!` exclusion).
+        Then nothing needs listing namespaces, which the chart's per-namespace RBAC forbids."""
+        return bool(self.namespaces) and not any(
+            name.startswith("!") or any(c in name for c in "*?[") for name in self.namespaces
+        )
