@@ -46,6 +46,9 @@ def test_names_and_columns() -> None:
     assert [c["name"] for c in version["additionalPrinterColumns"]] == [
         "Schedule", "Suspended", "Last Run", "Last Success", "Next Run", "Ready", "Age",
     ]  # fmt: skip
+    # kubectl prints a `date` column as an age; an instant in the future prints "<invalid>".
+    dates = {c["jsonPath"] for c in version["additionalPrinterColumns"] if c["type"] == "date"}
+    assert dates == {".status.lastRun", ".status.lastSuccessfulRun", ".metadata.creationTimestamp"}
     spec = version["schema"]["openAPIV3Schema"]["properties"]["spec"]
     assert spec["required"] == ["taskDefinition", "schedule"]
     assert spec["properties"]["maxCount"]["maximum"] == 50

@@ -103,7 +103,9 @@ def custom_resource_definition() -> JsonSchema:
                         _ready_column("Suspended", ".spec.suspended", "boolean"),
                         _ready_column("Last Run", ".status.lastRun", "date"),
                         _ready_column("Last Success", ".status.lastSuccessfulRun", "date"),
-                        _ready_column("Next Run", ".status.estimatedNextRun", "date"),
+                        # An instant in the future: kubectl shows a `date` column as an age, and a future age as
+                        # "<invalid>", so the timestamp is shown as it is.
+                        _ready_column("Next Run", ".status.estimatedNextRun", "string"),
                         _ready_column("Ready", '.status.conditions[?(@.type=="Ready")].status'),
                         _ready_column("Age", ".metadata.creationTimestamp", "date"),
                     ],
