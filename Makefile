@@ -4,12 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install lint unit e2e test demo crds image bench reliability clean
+.PHONY: install lint unit e2e test demo crds lock image bench reliability clean
 
-$(BIN)/ecs-scheduler: pyproject.toml
+# The runtime dependencies are installed at the versions the image gets (requirements.lock).
+$(BIN)/ecs-scheduler: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
 install: $(BIN)/ecs-scheduler  ## create .venv with the operator and its dev tools
@@ -48,9 +49,13 @@ reliability: install  ## the full reliability suite (about 15 min): docs/reliabi
 	$(BIN)/pytest -q -m reliability tests
 	$(BIN)/python -m bench.reliability_report docs/reliability-results.json docs/reliability.md
 
+lock: install  ## re-pin the runtime dependencies (requirements.lock) after changing pyproject.toml
+	$(BIN)/python scripts/lock.py
+
 IMAGE ?= ecs-scheduler:dev
-image:  ## build the container image (needs a Docker engine): make image IMAGE=registry/ecs-scheduler:tag
-	docker build -t $(IMAGE) .
+BUILD ?= docker build
+image:  ## build the container image: make image IMAGE=registry/ecs-scheduler:tag [BUILD="buildah bud"]
+	$(BUILD) -t $(IMAGE) .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist operator/*.egg-info

@@ -1,23 +1,29 @@
-"""No Docker engine runs here: check the Dockerfile's promises by reading it."""
+"""The Dockerfile's promises, read from the file (tests/e2e/test_image.py builds and runs it)."""
 
 import re
 from pathlib import Path
 
-DOCKERFILE = (Path(__file__).resolve().parents[2] / "Dockerfile").read_text()
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
 STAGES = re.split(r"^FROM ", DOCKERFILE, flags=re.MULTILINE)[1:]
 
 
-def test_multi_stage_wheel_build() -> None:
-    assert len(STAGES) == 2
-    assert "pip wheel" in STAGES[0]
-    assert "COPY --from=build /wheels" in STAGES[1]
+def test_build_stage_installs_the_lock_and_nothing_unpinned() -> None:
+    build = STAGES[0]
+    assert "COPY requirements.lock" in build
+    assert re.search(r"install --no-deps -r requirements\.lock", build)
+    assert re.search(r"install --no-deps \.", build), "the operator itself brings no dependency of its own"
+    assert " check" in build, "pip check: the lock satisfies every installed package"
 
 
-def test_final_stage_is_slim_without_compilers() -> None:
+def test_runtime_stage_copies_only_the_environment() -> None:
     final = STAGES[-1]
     assert final.startswith("python:3.11-slim")
-    for compiler in ("gcc", "build-essential", "apt-get install"):
-        assert compiler not in final
+    assert re.findall(r"^COPY .*$", final, flags=re.MULTILINE) == [
+        "COPY --from=build /opt/ecs-scheduler /opt/ecs-scheduler"
+    ]
+    for step in ("RUN ", "pip ", "apt-get", "gcc"):
+        assert step not in final
 
 
 def test_runs_as_numeric_non_root_user() -> None:
@@ -28,3 +34,13 @@ def test_runs_as_numeric_non_root_user() -> None:
 def test_entrypoint_and_liveness() -> None:
     assert 'ENTRYPOINT ["ecs-scheduler", "run"]' in STAGES[-1]
     assert "ECS_SCHEDULER_LIVENESS=http://0.0.0.0:8080/healthz" in STAGES[-1]
+
+
+def test_build_context_is_only_what_the_image_needs() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert ignored[ignored.index("*") :][1:5] == [
+        "!pyproject.toml",
+        "!README.md",
+        "!requirements.lock",
+        "!operator/",
+    ]
