@@ -1,7 +1,7 @@
 """`make demo`: the operator doing its job on this machine, with nothing but Python.
 
 Starts a moto server (AWS), an API server (as the e2e tests do), the operator, applies every
-manifest in examples/, then shows a live view of the jobs and the ECS tasks they launched.
+manifest in examples/, then shows one live table of the jobs and the ECS tasks they launched, redrawn in place.
 Stops and cleans up on Ctrl-C (or after --duration seconds).
 """
 
@@ -10,9 +10,14 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
+from rich import box
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,22 +45,36 @@ def tasks_by_job(moto: MotoServer, cluster: str) -> Counter[str]:
     return counts
 
 
-def view(kube: KubeCluster, moto: MotoServer) -> str:
+def _age(instant: str | None, now: datetime) -> str:
+    """`3s ago` / `in 3s`, as kubectl would say it, from an RFC 3339 instant."""
+    if not instant:
+        return "-"
+    seconds = (datetime.fromisoformat(instant.replace("Z", "+00:00")) - now).total_seconds()
+    size = abs(seconds)
+    text = f"{size:.0f}s" if size < 120 else f"{size / 60:.0f}m" if size < 7200 else f"{size / 3600:.0f}h"
+    return f"in {text}" if seconds > 0 else f"{text} ago"
+
+
+def view(kube: KubeCluster, moto: MotoServer) -> Table:
+    now = datetime.now(UTC)
     counts = tasks_by_job(moto, "default")
-    rows = [("JOB", "SCHEDULE", "RESOLVED", "READY", "LAST RUN", "NEXT RUN", "TASKS IN ECS")]
+    table = Table(title=f"ScheduledEcsJobs in {NAMESPACE!r} at {now:%H:%M:%S} UTC", box=box.SIMPLE_HEAD)
+    for column in ("JOB", "SCHEDULE", "RESOLVED", "READY", "LAST RUN", "NEXT RUN", "LAST OUTCOME"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("TASKS IN ECS", justify="right")
     for item in kube.custom.list_namespaced_custom_object(
         "ecs-scheduler.dev", "v1alpha1", NAMESPACE, "scheduledecsjobs"
     )["items"]:
         status = item.get("status") or {}
         ready = next((c for c in status.get("conditions", []) if c["type"] == "Ready"), {})
         name = item["metadata"]["name"]
-        rows.append((
+        history = status.get("history") or [{}]
+        table.add_row(
             name, item["spec"]["schedule"], status.get("resolvedSchedule", "-"),
-            f"{ready.get('status', '?')}/{ready.get('reason', '-')}", status.get("lastRun", "-"),
-            status.get("estimatedNextRun", "-"), str(counts[f"{NAMESPACE}/{name}"]),
-        ))  # fmt: skip
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
+            f"{ready.get('status', '?')}/{ready.get('reason', '-')}", _age(status.get("lastRun"), now),
+            _age(status.get("estimatedNextRun"), now), history[-1].get("outcome", "-"), str(counts[f"{NAMESPACE}/{name}"]),
+        )  # fmt: skip
+    return table
 
 
 def main() -> int:
@@ -63,10 +82,12 @@ def main() -> int:
     parser.add_argument(
         "--duration", type=float, default=0, help="stop after this many seconds (0: until Ctrl-C)"
     )
-    parser.add_argument("--interval", type=float, default=2.0)
+    parser.add_argument("--interval", type=float, default=1.0)
     args = parser.parse_args()
+    # Not a terminal (piped, or in a test): the table is printed once, at the end, wide enough.
+    console = Console() if sys.stdout.isatty() else Console(width=160)
     workdir = Path(tempfile.mkdtemp(prefix="ecs-scheduler-demo-"))
-    print(f"starting moto, an API server and the operator (logs in {workdir}) ...", flush=True)
+    console.print(f"starting moto, an API server and the operator (logs in {workdir}) ...")
     moto = MotoServer(workdir)
     kube = operator = None
     try:
@@ -81,21 +102,23 @@ def main() -> int:
         for manifest in EXAMPLES:
             body = yaml.safe_load(manifest.read_text())
             kube.apply_job(NAMESPACE, body["metadata"]["name"], body["spec"])
-            print(f"applied {manifest.relative_to(ROOT)}")
-        print(f"API server: {kube.kind} at {kube.url}; KUBECONFIG={kube.kubeconfig}\n", flush=True)
+            console.print(f"applied {manifest.relative_to(ROOT)}")
+        console.print(f"API server: {kube.kind} at {kube.url}; KUBECONFIG={kube.kubeconfig}")
+        console.print("Ctrl-C stops everything and cleans up.\n")
         started = time.monotonic()
-        while not args.duration or time.monotonic() - started < args.duration:
-            time.sleep(args.interval)
-            print(f"--- {time.strftime('%H:%M:%S')} ---\n{view(kube, moto)}\n", flush=True)
+        with Live(view(kube, moto), console=console, auto_refresh=False) as live:
+            while not args.duration or time.monotonic() - started < args.duration:
+                time.sleep(args.interval)
+                live.update(view(kube, moto), refresh=True)
     except KeyboardInterrupt:
-        print("\nstopping ...")
+        console.print("\nstopping ...")
     finally:
         if operator:
             operator.stop()
         if kube:
             kube.stop()
         moto.stop()
-    print("cleaned up.")
+    console.print("\ncleaned up.")
     return 0
 
 
