@@ -28,6 +28,7 @@ from typing import Any
 
 import jsonpatch
 import jsonschema
+import tables  # a sibling module: this file runs as a script, its directory on sys.path
 from aiohttp import web
 
 Obj = dict[str, Any]
@@ -43,6 +44,11 @@ _pending_record: contextvars.ContextVar[dict[str, Any] | None] = contextvars.Con
 """The record entry of the request being handled, written once its response code is known."""
 
 
+def _flag(value: str | None) -> bool:
+    """A boolean query parameter as kube-apiserver reads it (Go's strconv.ParseBool)."""
+    return (value or "").lower() in ("1", "t", "true")
+
+
 @dataclass
 class Resource:
     group: str
@@ -54,6 +60,8 @@ class Resource:
     short_names: list[str] = field(default_factory=list)
     status_subresource: bool = False
     schema: Obj | None = None
+    printer_columns: list[Obj] | None = None
+    """A custom resource's additionalPrinterColumns (kubectl get asks for a Table of them)."""
     verbs: tuple[str, ...] = ("create", "delete", "get", "list", "patch", "update", "watch")
 
     @property
@@ -246,6 +254,7 @@ class Store:
                     short_names=spec["names"].get("shortNames", []),
                     status_subresource="status" in version.get("subresources", {}),
                     schema=version.get("schema", {}).get("openAPIV3Schema"),
+                    printer_columns=version.get("additionalPrinterColumns", []),
                 )
             )  # fmt: skip
         crd["status"] = {"conditions": [{"type": "Established", "status": "True"}],
@@ -420,12 +429,28 @@ class ApiServer:
         route = self._resolve(parts)
         method = request.method
         if method == "GET" and route.name is None:
-            watching = request.query.get("watch") in ("true", "1")
+            watching = _flag(request.query.get("watch"))
             self._record("watch" if watching else "list", route)
             return await (self._watch(request, route) if watching else self._list(request, route))
         if method == "GET":
             self._record("get", route)
-            return web.json_response(self.store.get(route.resource, route.namespace, route.name))
+            obj = self.store.get(route.resource, route.namespace, route.name)
+            if route.resource.printer_columns is not None and tables.wants_table(
+                request.headers.get("Accept", "")
+            ):
+                return web.json_response(
+                    tables.table(route.resource.printer_columns, [obj], obj["metadata"]["resourceVersion"])
+                )
+            return web.json_response(obj)
+        accepted = ("application/json", "application/merge-patch+json", "application/json-patch+json",
+                    "application/strategic-merge-patch+json", "application/apply-patch+yaml")  # fmt: skip
+        if method in ("POST", "PUT", "PATCH") and request.content_type not in accepted:
+            # As kube-apiserver: a body in no known media type is refused, whatever it holds.
+            raise ApiError(
+                415,
+                "UnsupportedMediaType",
+                f"the body of the request was in an unknown format: {request.content_type}",
+            )
         body = await request.json() if request.can_read_body else {}
         if method == "POST":
             self._record("create", route)
@@ -481,6 +506,12 @@ class ApiServer:
         limit = int(request.query.get("limit") or 0)
         page = items[offset : offset + limit] if limit else items[offset:]
         following = str(offset + limit) if limit and offset + limit < len(items) else ""
+        if route.resource.printer_columns is not None and tables.wants_table(
+            request.headers.get("Accept", "")
+        ):
+            return web.json_response(
+                tables.table(route.resource.printer_columns, page, str(self.store.revision))
+            )
         return web.json_response({
             "kind": f"{route.resource.kind}List",
             "apiVersion": route.resource.api_version,
@@ -493,7 +524,7 @@ class ApiServer:
         key = (resource.group, resource.version, resource.plural)
         since = request.query.get("resourceVersion")
         timeout = float(request.query.get("timeoutSeconds") or 1800)
-        bookmarks = request.query.get("allowWatchBookmarks") in ("true", "1")
+        bookmarks = _flag(request.query.get("allowWatchBookmarks"))
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
         await response.prepare(request)
         self._write_record(response.status)  # a watch is recorded when it starts, not when it ends
