@@ -75,6 +75,34 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     run.add_argument(
+        "--kube-concurrency",
+        type=int,
+        default=int(_env("KUBE_CONCURRENCY", "16") or 16),
+        help="Kubernetes writes (status patches, Events) in flight at once [ECS_SCHEDULER_KUBE_CONCURRENCY]",
+    )
+    run.add_argument(
+        "--status-merge-window",
+        type=float,
+        default=float(_env("STATUS_MERGE_WINDOW", "60") or 60),
+        help="seconds: a run that ended well is written with the job's next fire when that comes within "
+        "this; 0 writes it at once [ECS_SCHEDULER_STATUS_MERGE_WINDOW]",
+    )
+    run.add_argument(
+        "--event-series-refresh",
+        type=float,
+        default=float(_env("EVENT_SERIES_REFRESH", "600") or 600),
+        help="seconds between writes of a repeated Normal event's count [ECS_SCHEDULER_EVENT_SERIES_REFRESH]",
+    )
+    run.add_argument(
+        "--event-rate",
+        type=float,
+        default=float(_env("EVENT_RATE", "50") or 50),
+        help="Event writes per second; over it new Normal Events wait (and count) [ECS_SCHEDULER_EVENT_RATE]",
+    )
+    run.add_argument(
+        "--event-burst", type=int, default=int(_env("EVENT_BURST", "100") or 100), help="Event writes at once"
+    )
+    run.add_argument(
         "--leader-election",
         metavar="NAMESPACE/NAME",
         default=_env("LEADER_ELECTION"),
@@ -173,6 +201,11 @@ def _run(args: argparse.Namespace) -> int:
         liveness_endpoint=args.liveness,
         metrics_port=args.metrics_port or None,
         track_interval=args.track_interval,
+        kube_concurrency=args.kube_concurrency,
+        status_merge_window=args.status_merge_window,
+        event_series_refresh=args.event_series_refresh,
+        event_rate=args.event_rate,
+        event_burst=args.event_burst,
         leader_election=args.leader_election,
         identity=args.identity,
         lease_duration=args.lease_duration,
@@ -182,6 +215,10 @@ def _run(args: argparse.Namespace) -> int:
     stop = asyncio.Event()  # set when leadership is lost: the process exits, a new pod stands by
     asyncio.run(kopf.operator(**kopf_arguments(config, stop)))
     return 0
+
+
+KOPF_WORKERS = 128
+KOPF_WORKER_IDLE = 0.01
 
 
 def kopf_arguments(config: OperatorConfig, stop: asyncio.Event) -> dict[str, Any]:
@@ -195,8 +232,17 @@ def kopf_arguments(config: OperatorConfig, stop: asyncio.Event) -> dict[str, Any
     """
     import kopf
 
+    from ecs_scheduler.handlers.diffbase import NoDiffBase
+
     settings = kopf.OperatorSettings()
     settings.scanning.disabled = config.namespaces_are_names
+    settings.persistence.diffbase_storage = NoDiffBase()
+    # asyncio has no priorities: a fire's timer runs after every callback already ready. Unbounded,
+    # a burst of watch events (mostly our own status writes coming back) readies hundreds of kopf
+    # workers at once and delays the next fires by tens of milliseconds; bounded, by about one.
+    # A worker keeps its slot while idle, so it leaves at once (kopf's default lingers 5 s).
+    settings.queueing.worker_limit = KOPF_WORKERS
+    settings.queueing.idle_timeout = KOPF_WORKER_IDLE
     return {
         "standalone": True,
         "clusterwide": not config.namespaces,

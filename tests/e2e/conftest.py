@@ -48,7 +48,9 @@ def operator(
     workdir: Path, kube: KubeCluster, aws: AwsProxy, ecs_setup: dict[str, str]
 ) -> Iterator[Operator]:
     # Tests that restart or kill an operator run their own, in namespaces outside this pattern.
-    running = Operator(workdir, kube, aws.url, "--namespace", "e2e-*", "--track-interval", "1")
+    # A short event series refresh, so that Event counts are written (and their RBAC exercised).
+    running = Operator(workdir, kube, aws.url, "--namespace", "e2e-*", "--track-interval", "1",
+                       "--event-series-refresh", "3")  # fmt: skip
     yield running
     running.stop()
     assert "Traceback" not in running.process.log(), running.process.log()[-5000:]

@@ -69,3 +69,18 @@ def test_namespaces_served_as_documented(watch: list[str], namespace: str, serve
 
     patterns = kopf_arguments(OperatorConfig(namespaces=tuple(watch)), asyncio.Event())["namespaces"]
     assert any(match_namespace(namespace, pattern) for pattern in patterns) is served
+
+
+def test_only_event_handlers_so_no_diff_base_is_needed() -> None:
+    """kopf's diff base serves on.create/on.update/on.field handlers; there must be none."""
+    import kopf
+
+    import ecs_scheduler.handlers.watch  # noqa: F401  (registers the handlers)
+    from ecs_scheduler.handlers.diffbase import NoDiffBase
+
+    registry = kopf.get_default_registry()
+    assert registry._watching.get_all_handlers(), "the on.event handler is registered"
+    assert not registry._changing.get_all_handlers() and not registry._spawning.get_all_handlers()
+    assert isinstance(
+        kopf_arguments(OperatorConfig(), asyncio.Event())["settings"].persistence.diffbase_storage, NoDiffBase
+    )

@@ -57,7 +57,8 @@ is off), and a Role in each namespace is all it needs. */}}
 - apiGroups: [ecs-scheduler.dev]
   resources: [scheduledecsjobs/status]
   verbs: [patch]
+# Events: created, and patched with the count of a repeated Normal event.
 - apiGroups: [""]
   resources: [events]
-  verbs: [create]
+  verbs: [create, patch]
 {{- end }}

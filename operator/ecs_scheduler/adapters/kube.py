@@ -1,39 +1,50 @@
-"""The Kubernetes boundary: status merge-patches and Events, off the event loop.
+"""The Kubernetes boundary: status merge-patches and Events, on the event loop.
 
 kopf watches; these writes happen outside kopf's handlers (the scheduler fires on its own
-clock), so they go through the official client in a small thread pool.
+clock), so they go through the operator's own asyncio client (adapters/kubehttp.py).
 """
 
-import asyncio
 import logging
-import uuid
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import kubernetes
-from kubernetes.client.exceptions import ApiException
 
 from ecs_scheduler import __version__
+from ecs_scheduler.adapters.kubehttp import MERGE_PATCH, KubeHttp
 from ecs_scheduler.model import names
 
 logger = logging.getLogger(__name__)
 
+USER_AGENT = f"ecs-scheduler/{__version__}"
+"""Audit logs (and the tests' request record) tell the operator's own requests apart by this."""
+
 
 class ObjectGone(Exception):
-    """The object was deleted: nothing to write any more."""
+    """The object was deleted (or, for an Event, expired): nothing to write any more."""
+
+
+class KubeError(Exception):
+    """The API server refused a write."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
 
 
 class KubeWriter(Protocol):
     """The Kubernetes writes the operator makes."""
 
-    async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None: ...
+    async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        """Merge `status` into the job's `.status`. Raises ObjectGone, KubeError."""
+        ...
 
-    async def post_event(
-        self, *, namespace: str, name: str, uid: str, type_: str, reason: str, message: str
-    ) -> None: ...
+    async def create_event(self, namespace: str, event: dict[str, Any]) -> None: ...
 
-    def close(self) -> None: ...
+    async def patch_event(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
+        """Merge `patch` into an Event. Raises ObjectGone when it has expired."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 def load_client_config() -> kubernetes.client.Configuration:
@@ -46,68 +57,34 @@ def load_client_config() -> kubernetes.client.Configuration:
     return configuration
 
 
-class ClientKubeWriter:
-    """KubeWriter over the official kubernetes client."""
+class HttpKubeWriter:
+    """KubeWriter over the operator's asyncio client."""
 
-    def __init__(self, *, concurrency: int = 8, component: str = "ecs-scheduler") -> None:
-        configuration = load_client_config()
-        configuration.connection_pool_maxsize = concurrency
-        self._api_client = kubernetes.client.ApiClient(configuration)
-        # Audit logs (and the tests' RBAC record) tell the operator's requests apart by this.
-        self._api_client.user_agent = f"ecs-scheduler/{__version__}"
-        self._custom = kubernetes.client.CustomObjectsApi(self._api_client)
-        self._core = kubernetes.client.CoreV1Api(self._api_client)
-        self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kube")
-        self._component = component
+    def __init__(self, http: KubeHttp) -> None:
+        self._http = http
 
-    def _patch_status_blocking(self, namespace: str, name: str, status: dict[str, Any]) -> None:
-        try:
-            self._custom.patch_namespaced_custom_object_status(
-                names.GROUP, names.VERSION, namespace, names.PLURAL, name, {"status": status}
-            )
-        except ApiException as error:
-            if error.status == 404:
-                raise ObjectGone(f"{namespace}/{name}") from None
-            raise
+    @classmethod
+    def from_environment(cls, *, concurrency: int) -> "HttpKubeWriter":
+        return cls(KubeHttp(load_client_config(), concurrency=concurrency, user_agent=USER_AGENT))
+
+    async def _patch(self, path: str, body: dict[str, Any]) -> None:
+        answer = await self._http.request("PATCH", path, body=body, content_type=MERGE_PATCH)
+        if answer.status == 404:
+            raise ObjectGone(path)
+        if answer.status >= 400:
+            raise KubeError(answer.status, answer.message())
 
     async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._patch_status_blocking, namespace, name, status)
+        path = f"/apis/{names.GROUP}/{names.VERSION}/namespaces/{namespace}/{names.PLURAL}/{name}/status"
+        await self._patch(path, {"status": status})
 
-    def _event_blocking(self, body: dict[str, Any]) -> None:
-        self._core.create_namespaced_event(body["metadata"]["namespace"], body)
+    async def create_event(self, namespace: str, event: dict[str, Any]) -> None:
+        answer = await self._http.request("POST", f"/api/v1/namespaces/{namespace}/events", body=event)
+        if answer.status >= 400:
+            raise KubeError(answer.status, answer.message())
 
-    async def post_event(
-        self, *, namespace: str, name: str, uid: str, type_: str, reason: str, message: str
-    ) -> None:
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"namespace": namespace, "name": f"{name}.{uuid.uuid4().hex[:16]}"},
-            "involvedObject": {
-                "apiVersion": f"{names.GROUP}/{names.VERSION}",
-                "kind": names.KIND,
-                "namespace": namespace,
-                "name": name,
-                "uid": uid,
-            },
-            "type": type_,
-            "reason": reason,
-            "message": message[:1024],
-            "source": {"component": self._component},
-            "reportingComponent": self._component,
-            "reportingInstance": self._component,
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-        }
-        loop = asyncio.get_running_loop()
-        try:
-            await loop.run_in_executor(self._executor, self._event_blocking, body)
-        except ApiException as error:
-            logger.warning("could not post event %s for %s/%s: %s", reason, namespace, name, error.reason)
+    async def patch_event(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
+        await self._patch(f"/api/v1/namespaces/{namespace}/events/{name}", patch)
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self._api_client.close()
+    async def close(self) -> None:
+        await self._http.close()

@@ -23,6 +23,15 @@ class ValidJob:
 
     spec: ScheduledEcsJobSpec
     schedule: Schedule
+    checked_at: datetime | None = None
+    next_after_check: datetime | None = None
+    """The schedule's next instant after `checked_at`, when validation computed it anyway."""
+
+    def next_after(self, now: datetime) -> datetime | None:
+        """The schedule's next instant after `now`; computed once per `now`."""
+        if self.checked_at is not None and now == self.checked_at:
+            return self.next_after_check
+        return self.schedule.next_after(now)
 
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -66,6 +75,9 @@ def validate_spec(raw: Any, *, identity: str, now: datetime) -> ValidJob:
     schedule = build_schedule(spec, identity=identity)
     # A calendar that matches no date (30 February) would sit silently forever; say so.
     window_open = spec.schedule_start is None and (spec.schedule_end is None or spec.schedule_end > now)
-    if window_open and not spec.schedule.startswith("at(") and schedule.next_after(now) is None:
+    if not window_open or spec.schedule.startswith("at("):
+        return ValidJob(spec, schedule)
+    upcoming = schedule.next_after(now)
+    if upcoming is None:
         raise SpecError("spec.schedule", "never fires (no matching date within 10 years)")
-    return ValidJob(spec, schedule)
+    return ValidJob(spec, schedule, checked_at=now, next_after_check=upcoming)

@@ -43,7 +43,8 @@ async def job_event(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_:
     if event.get("type") == "DELETED":
         memo.scheduler.forget(body.metadata.namespace, body.metadata.name)
     else:
-        memo.scheduler.observe(body)
+        # kopf hands over its initial list as events without a type.
+        memo.scheduler.observe(body, listed=event.get("type") is None)
 
 
 @kopf.on.cleanup()

@@ -15,7 +15,16 @@ class OperatorConfig:
     aws_endpoint_url: str | None = None
     aws_concurrency: int = 16
     aws_max_attempts: int = 5
-    kube_concurrency: int = 8
+    kube_concurrency: int = 16
+    """Kubernetes writes (status patches, Events) in flight at once."""
+    status_merge_window: float = 60.0
+    """A run that ended well is written with the job's next fire when that comes within this
+    many seconds (one status write per fire instead of two); 0: always at once."""
+    event_series_refresh: float = 600.0
+    """Seconds between writes of a Normal event series' count (client-go's events library)."""
+    event_rate: float = 50.0
+    event_burst: int = 100
+    """Event writes (creates and count updates) per second, and at once."""
     started_by: str = "ecs-scheduler"
     log_level: str = "INFO"
     log_json: bool = False

@@ -42,11 +42,16 @@ class PacedCollector:
         self._collect = collect
         self._gap = min_gap
         self._last_observed = time.monotonic()
+        self._listed = False
         self.collections = 0
 
     def observed(self) -> None:
         """A watch event arrived: the initial list may still be coming in."""
         self._last_observed = time.monotonic()
+
+    def listing_over(self) -> None:
+        """The initial list has been handed over (kopf's first event that is not a listing)."""
+        self._listed = True
 
     async def run(self) -> None:
         await self._freeze_after_initial_list()
@@ -63,11 +68,12 @@ class PacedCollector:
             gc.set_threshold(young, middle, oldest)
 
     async def _freeze_after_initial_list(self) -> None:
-        """Once no watch event came for a while, move every object made so far out of the
-        collector's reach: the jobs loaded at start would otherwise be scanned by every full
-        collection."""
-        # Polls the timestamp observed() sets: cheaper than signalling on every watch event.
-        while time.monotonic() - self._last_observed < self._quiet_before_freeze:  # noqa: ASYNC110
+        """Once the initial list is in (or no watch event came for a while, with few jobs),
+        move every object made so far out of the collector's reach: the jobs loaded at start
+        would otherwise be scanned by every full collection. With thousands of jobs the watch
+        stream is never quiet for long, so the listing's end is the signal that counts."""
+        # Polls what observed() and listing_over() set: cheaper than signalling on every event.
+        while not self._listed and time.monotonic() - self._last_observed < self._quiet_before_freeze:  # noqa: ASYNC110
             await asyncio.sleep(self._quiet_before_freeze / 4)
         self._collect_now()
         gc.freeze()

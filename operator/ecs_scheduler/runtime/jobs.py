@@ -1,22 +1,19 @@
 """What the scheduler holds per job, and the one way it reports on a job (status and Events)."""
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ecs_scheduler.adapters.kube import KubeWriter
+from ecs_scheduler.core.events import EventType
 from ecs_scheduler.core.plan import JobIdentity
 from ecs_scheduler.core.status import Readiness, ready_condition, with_condition
 from ecs_scheduler.core.validation import ValidJob
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.model.launch import RunTaskCall
-from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
+from ecs_scheduler.runtime.events import EventRecorder
 from ecs_scheduler.runtime.runs import Run
 from ecs_scheduler.runtime.status_sink import StatusSink
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -65,41 +62,27 @@ class JobState:
 
 
 class Reporter:
-    """Status merge patches (through the sink) and Events, for every part of the runtime."""
+    """Status merge patches (through the sink) and Events (through the recorder), for every part
+    of the runtime."""
 
-    def __init__(self, kube: KubeWriter, sink: StatusSink, clock: Clock, background: Background) -> None:
-        self._kube = kube
+    def __init__(self, sink: StatusSink, events: EventRecorder, clock: Clock) -> None:
         self._sink = sink
+        self._events = events
         self._clock = clock
-        self._background = background
 
-    def write(self, key: JobKey, patch: dict[str, Any]) -> None:
-        self._sink.write(key, patch)
+    def write(self, key: JobKey, patch: dict[str, Any], *, within: float = 0.0) -> None:
+        """Merge `patch` into the job's status, written within `within` seconds (0: now)."""
+        self._sink.write(key, patch, within=within)
 
-    def ready(self, state: JobState, readiness: Readiness, patch: dict[str, Any]) -> None:
+    def ready(
+        self, state: JobState, readiness: Readiness, patch: dict[str, Any], *, within: float = 0.0
+    ) -> None:
         """Write `patch` together with the Ready condition `readiness` describes."""
         condition = ready_condition(
             readiness, generation=state.generation, previous=state.conditions, now=self._clock.now()
         )
         state.conditions = with_condition(state.conditions, condition)
-        self._sink.write(state.key, {**patch, "conditions": state.conditions})
+        self._sink.write(state.key, {**patch, "conditions": state.conditions}, within=within)
 
-    def event(self, state: JobState, type_: str, reason: str, message: str) -> None:
-        self._background.spawn(self._post(state.identity, type_, reason, message), name=f"event:{state.key}")
-
-    async def _post(self, identity: JobIdentity, type_: str, reason: str, message: str) -> None:
-        # Events are best effort, as with client-go's recorder: one that cannot be posted (API
-        # server unreachable) is dropped with a warning; the status carries what matters.
-        try:
-            await self._kube.post_event(
-                namespace=identity.namespace,
-                name=identity.name,
-                uid=identity.uid,
-                type_=type_,
-                reason=reason,
-                message=message,
-            )
-        except Exception as error:
-            logger.warning(
-                "event %s for %s/%s not posted: %s", reason, identity.namespace, identity.name, error
-            )
+    def event(self, state: JobState, type_: EventType, reason: str, message: str) -> None:
+        self._events.record(state.identity, type_, reason, message)

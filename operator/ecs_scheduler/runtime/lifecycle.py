@@ -8,7 +8,7 @@ failover) gets ECS's deduplicated answer instead of new tasks.
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +41,10 @@ logger = logging.getLogger(__name__)
 _WRITES_PER_YIELD = 100
 """After a sweep over thousands of runs, the event loop runs between this many status writes."""
 
+_NEXT_FIRE_GRACE = 5.0
+"""Seconds after a job's next instant by which that fire's own status write has merged in what
+waited for it (its RunTask is answered well within this)."""
+
 DEFAULT_LIMITS = (3, 1)
 
 
@@ -56,8 +60,10 @@ class Lifecycle:
         metrics: Metrics,
         background: Background,
         jobs: Mapping[JobKey, JobState],
+        planned: Callable[[JobKey], datetime | None],
     ) -> None:
         self._config = config
+        self._planned = planned
         self._ecs = ecs
         self._triggers = triggers
         self._report = reporter
@@ -405,20 +411,34 @@ class Lifecycle:
         """Refresh `runs`, then finish those that ended and write the jobs that changed."""
         changed = await self.tracker.refresh(runs)
         touched = {run.key for run in changed}
+        urgent: set[JobKey] = set()
         for run in runs:
             state = self._jobs.get(run.key)
             if state is not None and run.finished and run in self.tracker.runs_of(run.key):
                 # Thousands of runs may end in one sweep: each waits its turn behind the fires.
                 await self._after_launch.turn()
-                await self._finish(state, run)
+                if await self._finish(state, run) != "Succeeded":
+                    urgent.add(run.key)
                 touched.add(run.key)
         for count, key in enumerate(touched, 1):
             if (state := self._jobs.get(key)) is not None:
-                self._report.write(key, self.runs_patch(state))
+                self._report.write(
+                    key, self.runs_patch(state), within=0.0 if key in urgent else self._settle(key)
+                )
             if count % _WRITES_PER_YIELD == 0:
                 await asyncio.sleep(0)  # a fire due meanwhile goes first
 
-    async def _finish(self, state: JobState, run: Run) -> None:
+    def _settle(self, key: JobKey) -> float:
+        """How long news that no one waits for (tasks started, a run that succeeded) may wait:
+        until the job's next fire, when that is within the merge window, so that one status
+        write carries both. Failures are never held back."""
+        upcoming = self._planned(key)
+        if upcoming is None:
+            return 0.0
+        ahead = (upcoming - self._clock.now()).total_seconds()
+        return ahead + _NEXT_FIRE_GRACE if 0.0 <= ahead <= self._config.status_merge_window else 0.0
+
+    async def _finish(self, state: JobState, run: Run) -> RunOutcome:
         verdict = run_verdict(
             await self.tracker.verdicts(run), not_started=run.not_started, launch_failures=run.launch_failures
         )
@@ -443,6 +463,7 @@ class Lifecycle:
             following = run.next_attempt(attempt=retry.attempt, at=retry.at, tasks=retry.tasks)
             self.tracker.add(following)
             self._retry_later(following)
+        return verdict.outcome
 
     def _record(self, state: JobState, run: Run, outcome: RunOutcome, reason: str, *, tasks: int) -> None:
         successes, others = (

@@ -60,6 +60,33 @@ class Metrics:
             "Status writes that failed (and were retried).",
             registry=self.registry,
         )
+        self.status_writes_merged = Counter(
+            "ecs_scheduler_status_writes_merged",
+            "Status changes merged into a job's pending patch instead of costing a write of their own.",
+            registry=self.registry,
+        )
+        self.status_backlog = Gauge(
+            "ecs_scheduler_status_backlog",
+            "Jobs whose status patch is due and not yet written (waiting for a writer).",
+            registry=self.registry,
+        )
+        self.status_backlog_age = Gauge(
+            "ecs_scheduler_status_backlog_age_seconds",
+            "How long the oldest due status patch has waited for a writer.",
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "ecs_scheduler_events",
+            "Events that happened, by type (Normal ones are aggregated into series).",
+            ["type"],
+            registry=self.registry,
+        )
+        self.event_writes = Counter(
+            "ecs_scheduler_event_writes",
+            "Event API writes: create (a new Event) or patch (a series' count).",
+            ["verb"],
+            registry=self.registry,
+        )
 
         self.active_tasks = Gauge(
             "ecs_scheduler_active_tasks",

@@ -29,6 +29,7 @@ from ecs_scheduler.runtime.alarm import Alarm
 from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
 from ecs_scheduler.runtime.collector import PacedCollector, collections_paused
+from ecs_scheduler.runtime.events import EventRecorder
 from ecs_scheduler.runtime.jobs import JobState, Reporter
 from ecs_scheduler.runtime.launches import InstantAnswered, Launch, all_answered
 from ecs_scheduler.runtime.lifecycle import Lifecycle
@@ -36,6 +37,14 @@ from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.status_sink import StatusSink
 
 logger = logging.getLogger(__name__)
+
+_LISTING_HOLD = 60.0
+"""Status writes that planning makes while kopf hands over its initial list wait for the list's
+end (at most this many seconds): at start, thousands of them (and the watch events they cause)
+would otherwise compete with the listing itself."""
+
+_LISTING_QUIET = 0.5
+"""Seconds without a listed object after which the initial list is taken to be over."""
 
 _FIRES_PER_YIELD = 16
 """In a burst (thousands of jobs on one second), start sending after this many fires instead of
@@ -56,6 +65,20 @@ def _resume_point(body: Mapping[str, Any]) -> datetime | None:
     return parse_instant(body["metadata"].get("creationTimestamp"))
 
 
+_METADATA_READ = ("namespace", "name", "uid", "generation", "creationTimestamp")
+
+
+def _what_scheduling_reads(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A job as `observe` reads it: without managedFields and the rest of metadata, which are
+    most of a body's size and would be held for every job while standing by."""
+    metadata = body["metadata"]
+    kept = {name: metadata[name] for name in _METADATA_READ if name in metadata}
+    run_now = (metadata.get("annotations") or {}).get(names.RUN_NOW_ANNOTATION)
+    if run_now is not None:
+        kept["annotations"] = {names.RUN_NOW_ANNOTATION: run_now}
+    return {"metadata": kept, "spec": body.get("spec"), "status": body.get("status")}
+
+
 class Scheduler:
     def __init__(
         self,
@@ -70,14 +93,22 @@ class Scheduler:
         self.metrics = metrics or Metrics()
         self._config = config
         self._clock = clock
+        self._kube = kube
         self._background = Background()
-        self._status = StatusSink(kube, self.metrics)
-        self._report = Reporter(kube, self._status, clock, self._background)
+        self._status = StatusSink(kube, self.metrics, concurrency=config.kube_concurrency)
+        self._events = EventRecorder(
+            kube, clock, self._background, self.metrics,
+            refresh=config.event_series_refresh, rate=config.event_rate, burst=config.event_burst,
+        )  # fmt: skip
+        self._report = Reporter(self._status, self._events, clock)
         self._jobs: dict[JobKey, JobState] = {}
-        # The latest body of every job, kept while standing by so that taking over starts from
-        # what the previous leader wrote into each status.
-        self._bodies: dict[JobKey, Mapping[str, Any]] = {}
+        # While standing by: the latest of every job (what scheduling reads of it), so that taking
+        # over starts from what the previous leader wrote into each status. Dropped once active.
+        self._standing_by: dict[JobKey, Mapping[str, Any]] = {}
         self._active = False
+        self._listing = False
+        self._held: list[JobKey] = []
+        self._listing_quiet: asyncio.TimerHandle | None = None
         self._timeline: Timeline[JobKey] = Timeline()
         self._wake = Alarm()
         self._collector = PacedCollector(self._seconds_to_next_fire)
@@ -91,6 +122,7 @@ class Scheduler:
             metrics=self.metrics,
             background=self._background,
             jobs=self._jobs,
+            planned=self._timeline.planned,
         )
 
     def _jobs_by_reason(self) -> dict[str, int]:
@@ -107,11 +139,14 @@ class Scheduler:
         self._active = True
         self.metrics.leader.set(1)
         self.lifecycle.orphan_check_due = True
-        for body in list(self._bodies.values()):
+        waiting, self._standing_by = self._standing_by, {}
+        for body in waiting.values():
             self.observe(body)
 
     def deactivate(self) -> None:
-        """Stop scheduling at once (leadership lost); launches in flight finish."""
+        """Stop scheduling at once (leadership lost); launches in flight finish. The process exits
+        next (a replica that lost the Lease restarts as a standby), so nothing is kept for a
+        later takeover."""
         self._active = False
         self.metrics.leader.set(0)
         for key in list(self._jobs):
@@ -120,26 +155,40 @@ class Scheduler:
         self._jobs.clear()
         self._wake.ring()
 
-    def observe(self, body: Mapping[str, Any]) -> None:
-        """A job was listed, created or changed. Cheap when only its status changed."""
+    def observe(self, body: Mapping[str, Any], *, listed: bool = False) -> None:
+        """A job was listed (kopf's initial list), created or changed. Cheap when only its
+        status changed."""
         self._collector.observed()
+        self._follow_listing(listed)
         metadata = body["metadata"]
         key = JobKey(metadata["namespace"], metadata["name"])
-        self._bodies[key] = body
         if not self._active:
+            self._standing_by[key] = _what_scheduling_reads(body)
             return
         uid = str(metadata.get("uid", ""))
-        fingerprint = _fingerprint(uid, body.get("spec"))
         previous = self._jobs.get(key)
         run_now = (metadata.get("annotations") or {}).get(names.RUN_NOW_ANNOTATION)
+        generation = metadata.get("generation")
+        # Most events are our own status writes: the API server moves `generation` with every
+        # spec change and never with a status write, so an equal one means nothing to plan.
+        if (
+            previous is not None
+            and generation is not None
+            and previous.generation == generation
+            and previous.identity.uid == uid
+        ):
+            self._maybe_run_now(previous, run_now)
+            return
+        fingerprint = _fingerprint(uid, body.get("spec"))
         if previous is not None and previous.fingerprint == fingerprint:
+            previous.generation = generation  # the same spec: later events take the fast path
             self._maybe_run_now(previous, run_now)
             return
         status = body.get("status") or {}
         state = JobState(
             identity=JobIdentity(key.namespace, key.name, uid),
             fingerprint=fingerprint,
-            generation=metadata.get("generation"),
+            generation=generation,
             job=None,
         )
         if previous is not None and previous.identity.uid == uid:
@@ -169,6 +218,25 @@ class Scheduler:
                 self._plan(state, now, status, resume=_resume_point(body) if previous is None else None)
         self._maybe_run_now(state, run_now)
 
+    def _follow_listing(self, listed: bool) -> None:
+        if listed:
+            self._listing = True
+            if self._listing_quiet is not None:
+                self._listing_quiet.cancel()
+            self._listing_quiet = asyncio.get_running_loop().call_later(_LISTING_QUIET, self._end_listing)
+        elif self._listing:
+            self._end_listing()
+
+    def _end_listing(self) -> None:
+        """The initial list is in: what its planning held back is written now."""
+        if self._listing_quiet is not None:
+            self._listing_quiet.cancel()
+            self._listing_quiet = None
+        self._listing = False
+        held, self._held = self._held, []
+        self._status.expedite(held)
+        self._collector.listing_over()
+
     def _restore(self, state: JobState, status: Mapping[str, Any]) -> None:
         """First sight of a job in this process: pick up what the status remembers."""
         state.conditions = list(status.get("conditions") or [])
@@ -183,10 +251,11 @@ class Scheduler:
     def forget(self, namespace: str, name: str) -> None:
         """A job was deleted: it stops at once."""
         key = JobKey(namespace, name)
-        self._bodies.pop(key, None)
+        self._standing_by.pop(key, None)
         self._jobs.pop(key, None)
         self._timeline.remove(key)
         self._status.forget(key)
+        self._events.forget(namespace, name)
         self.lifecycle.tracker.forget(key)
         self._wake.ring()
 
@@ -219,7 +288,7 @@ class Scheduler:
             # which one runs); otherwise (new spec) the schedule starts from now.
             next_run = schedule.next_after(resume) if resume is not None else None
             if next_run is None or next_run > now:
-                next_run = schedule.next_after(now)
+                next_run = state.job.next_after(now)
         self._schedule(state, next_run)
         readiness = schedule_readiness(
             suspended=spec.suspended, next_run=next_run, resolved=schedule.resolved()
@@ -277,7 +346,11 @@ class Scheduler:
         # After a restart most jobs already show what we would write: skip those writes.
         if not self._status_changes(state, readiness, patch, status):
             return False
-        self._report.ready(state, readiness, {**patch, "observedGeneration": state.generation})
+        within = 0.0
+        if self._listing:
+            within = _LISTING_HOLD
+            self._held.append(state.key)
+        self._report.ready(state, readiness, {**patch, "observedGeneration": state.generation}, within=within)
         return True
 
     # -- The loop ----------------------------------------------------------------------
@@ -292,6 +365,7 @@ class Scheduler:
             self.lifecycle.track(self._config.track_interval), name="tracker", daemon=True
         )
         collecting = self._background.spawn(self._collector.run(), name="gc", daemon=True)
+        self._background.spawn(self._events.run(), name="event-series", daemon=True)
         try:
             while True:
                 self._wake.reset()
@@ -396,8 +470,10 @@ class Scheduler:
         )
 
     async def close(self, timeout: float = 5.0) -> None:
-        """Let launches and status writes in flight finish, then stop."""
+        """Let launches, status writes and Event counts in flight finish, then stop."""
         await self._background.wait(timeout)
         await self._status.drain(timeout)
+        await self._events.close()
         self._status.cancel()
         self._background.cancel()
+        await self._kube.close()

@@ -1,16 +1,25 @@
-"""Status writes per job: merged, ordered, and retried until they land.
+"""Status writes per job: merged, due by a deadline, ordered, and retried until they land.
 
-Many changes to one job's status (a spec change, then a fire) are merged into one pending
-patch, and at most one write per job is in flight, so a late write never overtakes a newer
-one. A failed write stays pending and is retried, so status converges after an API outage.
+Every change to a job's status is merged into the job's one pending patch (later changes win
+field by field) with a deadline: now for what a user waits to see (a launch, a failure, a spec
+decision), later for what can wait (a run that ended well, for a job that fires again soon, is
+written with that fire). A fixed number of writes are in flight; the pending patch due first
+goes next, and at most one write per job is in flight, so a late write never overtakes a newer
+one. Under backpressure, changes queue as one patch per job whatever their number: the backlog
+is bounded by the number of jobs, never by the number of fires.
 """
 
 import asyncio
+import heapq
+import itertools
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from ecs_scheduler.adapters.kube import KubeWriter, ObjectGone
 from ecs_scheduler.model.job import JobKey
+from ecs_scheduler.runtime.alarm import Alarm
 from ecs_scheduler.runtime.metrics import Metrics
 
 logger = logging.getLogger(__name__)
@@ -18,51 +27,157 @@ logger = logging.getLogger(__name__)
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 
+@dataclass
+class _Pending:
+    patch: dict[str, Any]
+    due: float
+    """Monotonic time by which this patch should be written."""
+    failures: int = 0
+
+
 class StatusSink:
-    def __init__(self, writer: KubeWriter, metrics: Metrics) -> None:
+    def __init__(self, writer: KubeWriter, metrics: Metrics, *, concurrency: int = 16) -> None:
         self._writer = writer
         self._metrics = metrics
-        self._pending: dict[JobKey, dict[str, Any]] = {}
-        self._flushing: dict[JobKey, asyncio.Task[None]] = {}
+        self._pending: dict[JobKey, _Pending] = {}
+        self._due: list[tuple[float, int, JobKey]] = []
+        """Heap of (due, tie-breaker, job); entries whose job has another due, or is in flight, are stale."""
+        self._order = itertools.count()
+        self._in_flight: set[JobKey] = set()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._alarm = Alarm()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._writes: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        metrics.status_backlog.set_function(lambda: self._overdue()[0])
+        metrics.status_backlog_age.set_function(lambda: self._overdue()[1])
 
-    def write(self, key: JobKey, patch: dict[str, Any]) -> None:
-        """Queue a merge patch of `.status`; later patches win field by field."""
-        self._pending.setdefault(key, {}).update(patch)
-        if key not in self._flushing:
-            self._flushing[key] = asyncio.create_task(self._flush(key), name=f"status:{key}")
+    @staticmethod
+    def _now() -> float:
+        # The event loop's own clock; read here directly so the metrics thread can use it too.
+        return time.monotonic()
+
+    def write(self, key: JobKey, patch: dict[str, Any], *, within: float = 0.0) -> None:
+        """Merge `patch` into the job's pending status patch, to be written within `within`
+        seconds (0: as soon as a writer is free)."""
+        due = self._now() + within
+        pending = self._pending.get(key)
+        if pending is None:
+            self._pending[key] = pending = _Pending(dict(patch), due)
+        else:
+            pending.patch.update(patch)
+            self._metrics.status_writes_merged.inc()
+            if due >= pending.due:
+                return
+            pending.due = due
+        self._idle.clear()
+        heapq.heappush(self._due, (due, next(self._order), key))
+        self._alarm.ring()
+        if self._dispatcher is None:
+            self._dispatcher = asyncio.create_task(self._dispatch(), name="status-writes")
+
+    def expedite(self, keys: list[JobKey]) -> None:
+        """Make these jobs' pending patches due now."""
+        now = self._now()
+        for key in keys:
+            pending = self._pending.get(key)
+            if pending is not None and pending.due > now:
+                pending.due = now
+                heapq.heappush(self._due, (now, next(self._order), key))
+        self._alarm.ring()
 
     def forget(self, key: JobKey) -> None:
         self._pending.pop(key, None)
 
-    async def _flush(self, key: JobKey) -> None:
-        attempt = 0
+    async def _dispatch(self) -> None:
+        while True:
+            self._alarm.reset()
+            key = self._next_due()
+            if key is None:
+                self._mark_idle()
+                await self._alarm.sleep(self._due[0][0] - self._now() if self._due else None)
+                continue
+            await self._slots.acquire()
+            pending = self._pending.pop(key)
+            self._in_flight.add(key)
+            task = asyncio.create_task(self._write(key, pending), name=f"status:{key}")
+            self._writes.add(task)
+            task.add_done_callback(self._writes.discard)
+
+    def _next_due(self) -> JobKey | None:
+        """The job whose pending patch is due first, if it is due now."""
+        now = self._now()
+        while self._due:
+            due, _, key = self._due[0]
+            pending = self._pending.get(key)
+            if pending is None or pending.due != due or key in self._in_flight:
+                heapq.heappop(self._due)  # stale: written, re-dated, or re-queued once its write ends
+                continue
+            if due > now:
+                return None
+            heapq.heappop(self._due)
+            return key
+        return None
+
+    def _mark_idle(self) -> None:
+        if not self._pending and not self._in_flight:
+            self._idle.set()
+
+    async def _write(self, key: JobKey, pending: _Pending) -> None:
         try:
-            while key in self._pending:
-                patch = self._pending.pop(key)
-                try:
-                    with self._metrics.status_writes.time():
-                        await self._writer.patch_status(key.namespace, key.name, patch)
-                    attempt = 0
-                except ObjectGone:
-                    self._pending.pop(key, None)
-                    return
-                except Exception as error:
-                    self._metrics.status_write_errors.inc()
-                    # Put it back under anything newer, and wait before the next try.
-                    self._pending[key] = {**patch, **self._pending.get(key, {})}
-                    delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
-                    attempt += 1
-                    logger.warning("status write for %s failed (%s); retrying in %.1fs", key, error, delay)
-                    await asyncio.sleep(delay)
+            with self._metrics.status_writes.time():
+                await self._writer.patch_status(key.namespace, key.name, pending.patch)
+        except ObjectGone:
+            self._pending.pop(key, None)
+        except Exception as error:
+            self._metrics.status_write_errors.inc()
+            delay = RETRY_DELAYS[min(pending.failures, len(RETRY_DELAYS) - 1)]
+            logger.warning("status write for %s failed (%s); retrying in %.1fs", key, error, delay)
+            newer = self._pending.pop(key, None)
+            # Put it back under anything newer, and try again after the delay.
+            merged = {**pending.patch, **(newer.patch if newer else {})}
+            self._pending[key] = _Pending(merged, self._now() + delay, pending.failures + 1)
         finally:
-            self._flushing.pop(key, None)
+            self._in_flight.discard(key)
+            self._slots.release()
+            if key in self._pending:
+                heapq.heappush(self._due, (self._pending[key].due, next(self._order), key))
+            self._alarm.ring()
+
+    def _overdue(self) -> tuple[float, float]:
+        """(jobs whose patch is due and not yet written, seconds the oldest has waited); read by
+        the metrics server's thread, so a dict changing meanwhile means: look again."""
+        for _ in range(3):
+            try:
+                now = self._now()
+                dues = [p.due for p in list(self._pending.values()) if p.due <= now]
+                return float(len(dues)), (now - min(dues)) if dues else 0.0
+            except RuntimeError:
+                continue
+        return float("nan"), float("nan")
 
     async def drain(self, timeout: float) -> None:
-        """Wait for pending writes, up to `timeout` seconds (used at shutdown and in tests)."""
-        tasks = list(self._flushing.values())
-        if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
+        """Write everything pending now, deferred patches included; wait up to `timeout` seconds
+        (at shutdown, and in tests)."""
+        now = self._now()
+        for key, pending in self._pending.items():
+            if pending.due > now:
+                pending.due = now
+                heapq.heappush(self._due, (now, next(self._order), key))
+        self._alarm.ring()
+        if self._pending or self._in_flight:
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout)
+            except TimeoutError:
+                logger.warning(
+                    "%d status write(s) not done after %.0fs",
+                    len(self._pending) + len(self._in_flight),
+                    timeout,
+                )
 
     def cancel(self) -> None:
-        for task in self._flushing.values():
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+        for task in self._writes:
             task.cancel()

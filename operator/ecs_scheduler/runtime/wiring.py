@@ -2,7 +2,7 @@
 
 from ecs_scheduler.adapters.aws import AwsClients
 from ecs_scheduler.adapters.ecs import Boto3Ecs
-from ecs_scheduler.adapters.kube import ClientKubeWriter
+from ecs_scheduler.adapters.kube import HttpKubeWriter
 from ecs_scheduler.adapters.lease import ClientLease
 from ecs_scheduler.adapters.triggers import trigger_sources
 from ecs_scheduler.model.config import OperatorConfig
@@ -25,7 +25,7 @@ def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
     scheduler = Scheduler(
         config=config,
         ecs=Boto3Ecs(clients),
-        kube=ClientKubeWriter(concurrency=config.kube_concurrency),
+        kube=HttpKubeWriter.from_environment(concurrency=config.kube_concurrency),
         clock=SystemClock(),
         triggers=trigger_sources(clients),
         metrics=metrics,
