@@ -1,83 +1,46 @@
-"""The full path for 1,000 jobs: kopf, the API server used in e2e, status writes and Events,
-with an AWS stand-in over HTTP that answers at once. Where does the time go?
+"""The full path a user runs: the operator process (kopf, status writes, Events) against an API
+server, the project's test server or a real kube-apiserver + etcd (KUBEBUILDER_ASSETS), with an
+ECS stand-in over HTTP that answers at once. Same workload mix as `make bench`.
 
-    python -m bench.fullpath --jobs 1000 --window 60 --out docs
+    python -m bench.fullpath --jobs 1000 10000 --window 60 --out docs
+
+For each size, on a fresh API server: start (every job scheduled, every status current), a
+firing window (lateness, status lag seen from outside, API requests per fire by kind, CPU per
+fire against boto3's own RunTask CPU, RSS, status backlog), a leader change (SIGKILL of the
+leader, the standby takes over) and a cold restart (what it writes when nothing changed).
 """
 
 import argparse
 import collections
+import contextlib
+import itertools
 import json
+import os
+import shutil
+import signal
+import subprocess
 import tempfile
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from tests.e2e.harness import KubeCluster, Operator, wait_for
 
+from bench.awsstandin import AwsStandIn, boto3_run_task_cost
 from bench.one import lateness_ms, summary
+from bench.statuswatch import StatusWatch
 from bench.workload import body, jobs
-from ecs_scheduler.model import names
 
-
-class AwsStandIn:
-    """ECS over HTTP, answering at once: RunTask starts tasks that DescribeTasks reports stopped."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[float, str]] = []
-        self.calls: collections.Counter[str] = collections.Counter()
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body leave in two writes; with Nagle's algorithm on, the body waits for
-            # the client's delayed ACK, 40 ms on Linux, on every call.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                received = time.time()
-                request = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                operation = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
-                stand_in.calls[operation] += 1
-                answer = stand_in.answer(operation, request, received)
-                payload = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def answer(self, operation: str, request: dict[str, Any], received: float) -> dict[str, Any]:
-        if operation == "RunTask":
-            tags = {t["key"]: t["value"] for t in request.get("tags", [])}
-            self.sent.append((received, tags.get(names.SCHEDULED_AT_TAG, ""), tags.get(names.JOB_TAG, "")))
-            arns = [
-                f"arn:aws:ecs:us-east-1:123456789012:task/bench/{request['clientToken']}-{i}"
-                for i in range(request["count"])
-            ]
-            return {"tasks": [{"taskArn": a, "lastStatus": "PROVISIONING"} for a in arns], "failures": []}
-        if operation == "DescribeTasks":
-            return {"tasks": [{"taskArn": a, "lastStatus": "STOPPED", "stopCode": "EssentialContainerExited",
-                               "containers": [{"name": "app", "exitCode": 0}]} for a in request.get("tasks", [])],
-                    "failures": []}  # fmt: skip
-        if operation == "DescribeTaskDefinition":
-            return {"taskDefinition": {"containerDefinitions": [{"name": "app", "essential": True}]}}
-        return {"taskArns": []}
+OPERATOR_AGENTS = ("kopf/", "ecs-scheduler/")
+LEASE = ("--lease-duration", "4", "--lease-retry", "1")
 
 
 def scrape(port: int) -> dict[str, float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
         text = response.read().decode()
     values = {}
     for line in text.splitlines():
@@ -85,27 +48,6 @@ def scrape(port: int) -> dict[str, float]:
             name, _, value = line.rpartition(" ")
             values[name] = float(value)
     return values
-
-
-def boto3_run_task_cost(url: str, calls: int = 200) -> dict[str, float]:
-    """What one RunTask costs in boto3 alone (build, sign, send, parse) against the instant
-    stand-in, one call after another in this process: wall and CPU milliseconds per call."""
-    import boto3
-    from botocore.config import Config
-
-    client = boto3.client(
-        "ecs", endpoint_url=url, region_name="us-east-1", aws_access_key_id="bench",
-        aws_secret_access_key="bench", config=Config(retries={"mode": "standard"}),
-    )  # fmt: skip
-    request = {"cluster": "bench", "taskDefinition": "bench:1", "count": 1, "clientToken": "calibration"}
-    client.run_task(**request)  # the first call loads the service model
-    wall, cpu = time.perf_counter(), time.thread_time()
-    for _ in range(calls):
-        client.run_task(**request)
-    return {
-        "wall_ms": 1000 * (time.perf_counter() - wall) / calls,
-        "cpu_ms": 1000 * (time.thread_time() - cpu) / calls,
-    }
 
 
 def handed_over(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
@@ -129,73 +71,274 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 1/100 s
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--jobs", type=int, default=1000)
-    parser.add_argument("--window", type=float, default=60)
-    parser.add_argument("--out", type=Path, default=Path("docs"))
-    args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="fullpath-"))
-    kube, aws = KubeCluster(workdir, record=True), AwsStandIn()
-    try:
-        namespaces = sorted({job.namespace for job in jobs(args.jobs)})
-        for namespace in namespaces:
-            kube.create_namespace(namespace)
-        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        for index, job in enumerate(jobs(args.jobs)):
-            kube.apply_job(job.namespace, job.name, body(job, index, created)["spec"])
-        boto3_cost = boto3_run_task_cost(aws.url)
-        aws.sent.clear()
-        aws.calls.clear()
-        started = time.time()
-        operator = Operator(workdir, kube, aws.url, "--log-level", "WARNING", name="operator")
-        pid = operator.process.popen.pid
-        wait_for(lambda: scrape(operator.metrics_port).get('ecs_scheduler_jobs{reason="Scheduled"}', 0) >= args.jobs,
-                 timeout=300, interval=0.5, what="every job scheduled")  # fmt: skip
-        listed = time.time() - started
-        wait_for(lambda: all(kube.status(j.namespace, j.name).get("estimatedNextRun") for j in jobs(args.jobs)[-20:]),
-                 timeout=300, interval=0.5, what="status written")  # fmt: skip
-        written = time.time() - started
-        time.sleep(5)
-        aws.sent.clear()
-        server = kube.processes[-1].popen.pid  # the API server (after etcd with envtest)
-        before, wall0 = scrape(operator.metrics_port), time.time()
-        cpu0, server_cpu0 = process_cpu(pid), process_cpu(server)
-        time.sleep(args.window)
-        after, wall1 = scrape(operator.metrics_port), time.time()
-        cpu1, server_cpu1 = process_cpu(pid), process_cpu(server)
-        operator.stop()
-    finally:
-        kube.stop()
-        aws.server.shutdown()
-    kinds = {job.key: job.kind for job in jobs(args.jobs)}
-    late = lateness_ms([entry for entry in aws.sent if entry[1]], kinds)
+class CpuMeter:
+    """CPU used by the API server's processes and by this benchmark (its stand-in and watch),
+    between `start` and `read`, in % of one core: who else the operator shares the cores with."""
+
+    def __init__(self, kube: KubeCluster) -> None:
+        self._pids = {process.name: process.popen.pid for process in kube.processes}
+        self._start = self._now()
+
+    def _now(self) -> tuple[float, dict[str, float]]:
+        own = sum(os.times()[:2])
+        return time.time(), {**{name: process_cpu(pid) for name, pid in self._pids.items()}, "benchmark": own}
+
+    def restart(self) -> None:
+        self._start = self._now()
+
+    def read(self) -> dict[str, float]:
+        (t0, before), (t1, after) = self._start, self._now()
+        return {name: round(100 * (after[name] - before[name]) / (t1 - t0), 1) for name in after}
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def request_kind(entry: dict[str, Any]) -> str:
+    resource = entry["resource"] + (f"/{entry['subresource']}" if entry.get("subresource") else "")
+    if resource == "scheduledecsjobs/status" and entry["verb"] == "patch":
+        return "status patch"
+    if resource == "events":
+        return f"event {entry['verb']}"
+    return "other"
+
+
+def operator_requests(kube: KubeCluster) -> list[dict[str, Any]]:
+    return [r for r in kube.requests() if r.get("agent", "").startswith(OPERATOR_AGENTS)]
+
+
+def scheduled(port: int) -> float:
+    return scrape(port).get('ecs_scheduler_jobs{reason="Scheduled"}', 0)
+
+
+class Spy:
+    """py-spy sampling a process's Python code while it holds the GIL (its CPU), until stopped."""
+
+    def __init__(self, pid: int, output: Path) -> None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        self._process = subprocess.Popen(
+            [shutil.which("py-spy") or "py-spy", "record", "--pid", str(pid), "--rate", "100", "--nonblocking",
+             "--gil", "--format", "raw", "--output", str(output)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        self._process.send_signal(signal.SIGINT)  # py-spy writes what it sampled, then exits
+        self._process.wait(60)
+
+
+class Sampler:
+    """Every `interval` seconds: the operator's RSS and a scrape of its metrics."""
+
+    def __init__(self, pid: int, port: int, interval: float = 10.0) -> None:
+        self.samples: list[tuple[float, float, dict[str, float]]] = []
+        self._stop = threading.Event()
+
+        def run() -> None:
+            while not self._stop.wait(interval):
+                with contextlib.suppress(OSError):  # the operator is being stopped
+                    self.samples.append((time.time(), rss_mib(pid), scrape(port)))
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def create_jobs(kube: KubeCluster, count: int) -> None:
+    workload = jobs(count)
+    for namespace in sorted({job.namespace for job in workload}):
+        kube.create_namespace(namespace)
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda item: kube.apply_job(item[1].namespace, item[1].name, body(item[1], item[0], created)["spec"]),
+                      enumerate(workload)))  # fmt: skip
+
+
+def window(
+    kube: KubeCluster,
+    operator: Operator,
+    aws: AwsStandIn,
+    watch: StatusWatch,
+    seconds: float,
+    count: int,
+    profile: Path | None = None,
+) -> dict[str, Any]:
+    """Steady state for `seconds`: what every fire costs and how late things are. With `profile`,
+    py-spy samples the operator meanwhile (collapsed stacks, for bench/profile_summary.py)."""
+    pid, port = operator.process.popen.pid, operator.metrics_port
+    requests_before = len(operator_requests(kube))
+    aws.sent.clear()
+    others = CpuMeter(kube)
+    before, start = scrape(port), time.time()
+    cpu0 = process_cpu(pid)
+    sampler = Sampler(pid, port)
+    spy = Spy(pid, profile / f"operator-{count}.txt") if profile is not None else None
+    time.sleep(seconds)
+    sampler.stop()
+    if spy is not None:
+        spy.stop()
+    after, end = scrape(port), time.time()
+    cpu1 = process_cpu(pid)
     delta = lambda name: after.get(name, 0) - before.get(name, 0)  # noqa: E731
-    requests = collections.Counter()
-    for line in kube.record_path.read_text().splitlines() if kube.record_path else []:
-        entry = json.loads(line)
-        if entry.get("agent", "").startswith(("kopf/", "ecs-scheduler/")):
-            requests[
-                f"{entry['verb']} {entry['resource']}{'/' + entry['subresource'] if entry.get('subresource') else ''}"
-            ] += 1
     fires = delta("ecs_scheduler_fires_total")
-    result = {
-        "jobs": args.jobs, "window_s": args.window, "api_server": kube.kind,
-        "start_to_all_scheduled_s": round(listed, 2), "start_to_status_written_s": round(written, 2),
+    kinds = {job.key: job.kind for job in jobs(count)}
+    late = lateness_ms([entry for entry in aws.sent if entry[1]], kinds)
+    by_kind = collections.Counter(request_kind(r) for r in operator_requests(kube)[requests_before:])
+    per_minute = []  # status writes per fire in each minute: flat means no backlog growing
+    marks = [(start, before), *[(at, values) for at, _, values in sampler.samples], (end, after)]
+    for (_, m0), (t1, m1) in itertools.pairwise(marks):
+        fired = m1.get("ecs_scheduler_fires_total", 0) - m0.get("ecs_scheduler_fires_total", 0)
+        writes = m1.get("ecs_scheduler_status_write_seconds_count", 0) - m0.get(
+            "ecs_scheduler_status_write_seconds_count", 0
+        )
+        per_minute.append({"at_s": round(t1 - start), "writes_per_fire": round(writes / max(1, fired), 3),
+                           "backlog": m1.get("ecs_scheduler_status_backlog"),
+                           "backlog_age_s": m1.get("ecs_scheduler_status_backlog_age_seconds")})  # fmt: skip
+    cpu_ms_per_fire = 1000 * (cpu1 - cpu0) / max(1, fires)
+    return {
+        "seconds": round(end - start, 1),
         "fires": fires,
         "lateness_ms": {kind: summary(values) for kind, values in sorted(late.items())},
         "handed_to_aws_pool_ms": handed_over(before, after),
-        "boto3_run_task_alone_ms": boto3_cost,
+        "status_lag_ms": summary([1000 * lag for lag in watch.lags_between(start, end)]),
+        "api_requests_per_fire": {kind: round(n / max(1, fires), 3) for kind, n in sorted(by_kind.items())},
+        "kubernetes_writes_per_fire": round((by_kind["status patch"] + by_kind["event create"] + by_kind["event patch"]) / max(1, fires), 3),
+        "status_writes_per_fire_over_time": per_minute,
         "status_write_ms_mean": 1000 * delta("ecs_scheduler_status_write_seconds_sum") / max(1, delta("ecs_scheduler_status_write_seconds_count")),
-        "status_writes_per_fire": delta("ecs_scheduler_status_write_seconds_count") / max(1, fires),
-        "operator_cpu_percent": 100 * (cpu1 - cpu0) / (wall1 - wall0),
-        "api_server_cpu_percent": 100 * (server_cpu1 - server_cpu0) / (wall1 - wall0),
-        "api_requests_total_session": dict(requests.most_common()),
-        "aws_calls": dict(aws.calls),
+        "operator_cpu_percent": round(100 * (cpu1 - cpu0) / (end - start), 1),
+        "others_cpu_percent": others.read(),
+        "operator_cpu_ms_per_fire": round(cpu_ms_per_fire, 3),
+        "operator_rss_mib": {"end": round(rss_mib(pid), 1), "max": round(max((s[1] for s in sampler.samples), default=rss_mib(pid)), 1)},
     }  # fmt: skip
+
+
+def run_size(
+    count: int, seconds: float, workdir: Path, profile: Path | None = None, warmup: float = 65
+) -> dict[str, Any]:
+    kube = KubeCluster(workdir / f"jobs-{count}", record=True)
+    aws = AwsStandIn()
+    operators: list[Operator] = []
+    watch = None
+    try:
+        create_jobs(kube, count)
+        boto3_cost = boto3_run_task_cost(aws.url)
+        watch = StatusWatch(kube)
+        election = ("--leader-election", f"{jobs(1)[0].namespace}/ecs-scheduler", *LEASE)
+
+        def start(name: str) -> Operator:
+            operator = Operator(
+                workdir, kube, aws.url, "--log-level", "WARNING", *election, name=f"{name}-{count}"
+            )
+            operators.append(operator)
+            return operator
+
+        others = CpuMeter(kube)
+        started = time.time()
+        first = start("operator")
+        start_cpu0 = process_cpu(first.process.popen.pid)
+        spy = Spy(first.process.popen.pid, profile / f"start-{count}.txt") if profile is not None else None
+        wait_for(
+            lambda: scheduled(first.metrics_port) >= count,
+            timeout=900,
+            interval=0.5,
+            what="every job scheduled",
+        )
+        all_scheduled = time.time() - started
+        if spy is not None:
+            spy.stop()
+        start_cpu = {
+            "operator": round(100 * (process_cpu(first.process.popen.pid) - start_cpu0) / all_scheduled, 1),
+            **others.read(),
+        }
+        wait_for(
+            lambda: len(watch.scheduled_at) >= count, timeout=900, interval=0.5, what="every status current"
+        )
+        status_current = max(watch.scheduled_at.values()) - started
+        time.sleep(warmup)  # every job fired once: what follows is the steady state, not first fires
+        steady = window(kube, first, aws, watch, seconds, count, profile)
+        steady["boto3_run_task_alone_ms"] = boto3_cost
+        steady["cpu_per_fire_vs_boto3_run_task"] = round(
+            steady["operator_cpu_ms_per_fire"] / boto3_cost["cpu_ms"], 2
+        )
+
+        # Leader change: a standby that has listed every job takes over from a killed leader.
+        standby = start("standby")
+        time.sleep(max(10.0, count / 500))  # the standby lists and holds every job meanwhile
+        killed = time.time()
+        first.process.stop(signal.SIGKILL)
+        wait_for(
+            lambda: scheduled(standby.metrics_port) >= count,
+            timeout=900,
+            interval=0.2,
+            what="standby scheduling",
+        )
+        takeover = time.time() - killed
+
+        # Cold restart: nothing changed, so (beyond the fires due meanwhile) nothing is rewritten.
+        standby.stop()
+        restarted = time.time()
+        fires_before = len(aws.sent)
+        patches_before = collections.Counter(request_kind(r) for r in operator_requests(kube))["status patch"]
+        cold = start("restart")
+        wait_for(
+            lambda: scheduled(cold.metrics_port) >= count,
+            timeout=900,
+            interval=0.5,
+            what="every job scheduled after restart",
+        )
+        restart_scheduled = time.time() - restarted
+        time.sleep(10)
+        patches = (
+            collections.Counter(request_kind(r) for r in operator_requests(kube))["status patch"]
+            - patches_before
+        )
+        fired = len(aws.sent) - fires_before
+        for operator in operators:
+            operator.stop()
+        return {
+            "jobs": count, "api_server": kube.kind,
+            "start_to_all_scheduled_s": round(all_scheduled, 2), "start_to_every_status_current_s": round(status_current, 2),
+            "start_cpu_percent": start_cpu,
+            "steady": steady,
+            "leader_change_kill_to_all_scheduled_s": round(takeover, 2),
+            "restart_to_all_scheduled_s": round(restart_scheduled, 2),
+            "restart_status_patches": patches, "restart_fires_meanwhile": fired,
+        }  # fmt: skip
+    finally:
+        if watch is not None:
+            watch.stop()
+        for operator in operators:
+            operator.stop()
+        kube.stop()
+        aws.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1000])
+    parser.add_argument("--window", type=float, default=60)
+    parser.add_argument("--out", type=Path, default=Path("docs"))
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy samples of the operator during each window, here"
+    )
+    parser.add_argument("--warmup", type=float, default=65, help="seconds after start before the window")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="fullpath-"))
+    results = []
+    for count in args.jobs:
+        result = run_size(count, args.window, workdir, args.profile, args.warmup)
+        print(json.dumps(result, indent=1), flush=True)
+        results.append(result)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench-fullpath.json").write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result, indent=1))
+    server = results[0]["api_server"]
+    (args.out / f"bench-fullpath-{server}.json").write_text(json.dumps(results, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -74,5 +74,11 @@ class CountingKube:
     async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
         self.calls["patch_status"] += 1
 
-    async def post_event(self, **_: Any) -> None:
-        self.calls["post_event"] += 1
+    async def create_event(self, namespace: str, event: dict[str, Any]) -> None:
+        self.calls["create_event"] += 1
+
+    async def patch_event(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
+        self.calls["patch_event"] += 1
+
+    async def close(self) -> None:
+        pass
