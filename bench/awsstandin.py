@@ -2,6 +2,7 @@
 
 RunTask starts tasks that DescribeTasks then reports STOPPED with exit code 0, so a run ends at
 the operator's first sweep after its launch. Every RunTask's arrival time and tags are kept.
+With `buckets`, each API is throttled like ECS (tests/e2e/awsproxy.py's EcsBuckets).
 """
 
 import collections
@@ -11,11 +12,16 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.e2e.awsproxy import EcsBuckets
+
 from ecs_scheduler.model import names
 
 
 class AwsStandIn:
-    def __init__(self) -> None:
+    def __init__(self, buckets: EcsBuckets | None = None) -> None:
+        self.buckets = buckets
+        self.tokens: collections.Counter[str] = collections.Counter()
+        """clientTokens of RunTasks that started tasks: more than 1 would be a duplicate launch."""
         self.sent: list[tuple[float, str, str]] = []
         """(arrival time, scheduled-at tag, job tag) of every RunTask."""
         self.calls: collections.Counter[str] = collections.Counter()
@@ -35,8 +41,11 @@ class AwsStandIn:
                 request = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 operation = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
                 stand_in.calls[operation] += 1
-                payload = json.dumps(stand_in.answer(operation, request, received)).encode()
-                self.send_response(200)
+                status, answer = 200, None
+                if stand_in.buckets is not None and not stand_in.buckets.admit(operation):
+                    status, answer = 400, {"__type": "ThrottlingException", "message": "Rate exceeded"}
+                payload = json.dumps(answer or stand_in.answer(operation, request, received)).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/x-amz-json-1.1")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -51,6 +60,7 @@ class AwsStandIn:
         if operation == "RunTask":
             tags = {t["key"]: t["value"] for t in request.get("tags", [])}
             self.sent.append((received, tags.get(names.SCHEDULED_AT_TAG, ""), tags.get(names.JOB_TAG, "")))
+            self.tokens[request["clientToken"]] += 1
             arns = [
                 f"arn:aws:ecs:us-east-1:123456789012:task/bench/{request['clientToken']}-{i}"
                 for i in range(request["count"])

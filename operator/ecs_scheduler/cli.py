@@ -18,7 +18,7 @@ from ecs_scheduler import __version__
 from ecs_scheduler.core.errors import SpecError
 from ecs_scheduler.core.schedule import upcoming
 from ecs_scheduler.core.validation import validate_spec
-from ecs_scheduler.model.config import OperatorConfig
+from ecs_scheduler.model.config import OperatorConfig, parse_rate_limits
 from ecs_scheduler.model.crd import custom_resource_definition
 from ecs_scheduler.model.tenancy import TenantPolicy
 
@@ -101,6 +101,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--event-burst", type=int, default=int(_env("EVENT_BURST", "100") or 100), help="Event writes at once"
+    )
+    run.add_argument(
+        "--ecs-rate-limit",
+        action="append",
+        metavar="API=RATE/BURST",
+        default=[e for e in (_env("ECS_RATE_LIMITS") or "").split(",") if e],
+        help="client-side limit of one ECS API per Region, e.g. RunTask=20/50 to leave half of "
+        "ECS's default to other clients; repeatable [ECS_SCHEDULER_ECS_RATE_LIMITS, comma-separated]",
     )
     run.add_argument(
         "--leader-election",
@@ -206,6 +214,7 @@ def _run(args: argparse.Namespace) -> int:
         event_series_refresh=args.event_series_refresh,
         event_rate=args.event_rate,
         event_burst=args.event_burst,
+        ecs_rate_limits=args.ecs_rate_limit,
         leader_election=args.leader_election,
         identity=args.identity,
         lease_duration=args.lease_duration,
@@ -269,7 +278,13 @@ def kopf_namespace_patterns(namespaces: Sequence[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        try:
+            args.ecs_rate_limit = parse_rate_limits(args.ecs_rate_limit)
+        except ValueError as error:
+            parser.error(str(error))  # exits 2 with the usage, as for any bad flag
     if args.command == "crd":
         sys.stdout.write(crd_yaml())
         return 0

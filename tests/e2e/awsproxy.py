@@ -9,11 +9,14 @@
   code and stop code a test asked for through the task's environment overrides (EXIT_CODE,
   STOP_CODE, STOPPED_REASON), `UserInitiated` after StopTask, else exit 0 and
   `EssentialContainerExited`.
+- ECS's rate limits: `EcsBuckets` throttles each API with its own token bucket, as ECS does
+  per account and Region (RunTask: 100 at once, 40 per second), so pacing is measured.
 - Faults a test needs: `hold()` keeps RunTask answers back (the launch reached ECS, its answer
   has not reached the operator: the moment to SIGKILL it), `forget()` makes ECS forget tasks,
   and a seeded `Faults` plan throttles, fails with 500 after ECS acted, or slows down calls.
 """
 
+import collections
 import contextlib
 import http.client
 import json
@@ -26,6 +29,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+from ecs_scheduler.core.buckets import TokenBucket
 
 
 @dataclass
@@ -68,6 +73,32 @@ class Faults:
         return "none", 0.0
 
 
+class EcsBuckets:
+    """ECS's API throttling: one token bucket per operation; a call without a token is answered
+    400 ThrottlingException and does nothing. `set_rate` models another client of the account
+    spending part of the budget."""
+
+    def __init__(self, limits: dict[str, tuple[float, float]]) -> None:
+        now = time.monotonic()
+        self._buckets = {op: TokenBucket(rate, burst, updated=now) for op, (rate, burst) in limits.items()}
+        self._lock = threading.Lock()
+        self.admitted: collections.Counter[str] = collections.Counter()
+        self.throttled: collections.Counter[str] = collections.Counter()
+
+    def admit(self, operation: str) -> bool:
+        with self._lock:
+            bucket = self._buckets.get(operation)
+            if bucket is None or bucket.try_take(time.monotonic()):
+                self.admitted[operation] += 1
+                return True
+            self.throttled[operation] += 1
+            return False
+
+    def set_rate(self, operation: str, rate: float) -> None:
+        with self._lock:
+            self._buckets[operation].set_rate(rate, time.monotonic())
+
+
 @dataclass
 class Recorder:
     calls: list[Call] = field(default_factory=list)
@@ -103,9 +134,12 @@ class Recorder:
 
 
 class AwsProxy:
-    def __init__(self, upstream: str, faults: Faults | None = None) -> None:
+    def __init__(
+        self, upstream: str, faults: Faults | None = None, buckets: EcsBuckets | None = None
+    ) -> None:
         self.upstream = urlsplit(upstream)
         self.faults = faults
+        self.buckets = buckets
         self.recorder = Recorder()
         proxy = self
 
@@ -175,6 +209,8 @@ class AwsProxy:
             self.recorder.calls.append(call)
             stored = self.recorder.tokens.get(token) if token else None
         fault, delay = self.faults.draw() if self.faults and target else ("none", 0.0)
+        if self.buckets is not None and target and not self.buckets.admit(operation):
+            fault = "throttle"
         call.fault = fault
         if fault == "throttle":
             self._error(request, 400, "ThrottlingException", "Rate exceeded")

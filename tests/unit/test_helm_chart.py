@@ -11,7 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from ecs_scheduler.model.config import OperatorConfig
+from ecs_scheduler.model.config import OperatorConfig, RateLimit, parse_rate_limits
 from ecs_scheduler.runtime.metrics import Metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "networkPolicy": {"enabled": True, "metricsFrom": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}]},
         "grafanaDashboard": {"enabled": True},
         "aws": {"region": "eu-west-1", "cluster": "batch"},
-        "operator": {"extraEnv": [{"name": "TZ", "value": "UTC"}]},
+        "operator": {"extraEnv": [{"name": "TZ", "value": "UTC"}],
+                     "ecsRateLimits": {"RunTask": "20/50", "DescribeTasks": "10"}},
         "priorityClassName": "system-cluster-critical",
     },
     "single replica": {"replicaCount": 1, "leaderElection": {"enabled": False}},
@@ -169,6 +170,8 @@ def test_leader_election_is_wired_to_one_lease() -> None:
         ({"leaderElection": {"enabled": "yes"}}, "enabled"),
         ({"operator": {"logFormat": "xml"}}, "logFormat"),
         ({"unknownKey": 1}, "unknownKey"),
+        ({"operator": {"ecsRateLimits": {"RunTasks": "20/50"}}}, "RunTasks"),
+        ({"operator": {"ecsRateLimits": {"RunTask": "fast"}}}, "fast"),
     ],
 )
 def test_values_schema_rejects_wrong_values(values: dict[str, Any], complaint: str) -> None:
@@ -241,3 +244,14 @@ def test_chart_and_operator_agree_on_plain_names(namespaces: list[str]) -> None:
     patterns); Roles per namespace exactly when it does not."""
     cluster_wide = bool(of_kind({"watchNamespaces": namespaces}, "ClusterRole"))
     assert cluster_wide is not OperatorConfig(namespaces=tuple(namespaces)).namespaces_are_names
+
+
+def test_ecs_rate_limits_reach_the_operator_as_it_parses_them() -> None:
+    (deployment,) = of_kind(VARIANTS["everything on"], "Deployment")
+    env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    limits = parse_rate_limits(env["ECS_SCHEDULER_ECS_RATE_LIMITS"].split(","))
+    assert limits["RunTask"] == RateLimit(20, 50) and limits["DescribeTasks"] == RateLimit(10, 10)
+    (default,) = of_kind({}, "Deployment")
+    assert "ECS_SCHEDULER_ECS_RATE_LIMITS" not in {
+        e["name"] for e in default["spec"]["template"]["spec"]["containers"][0]["env"]
+    }

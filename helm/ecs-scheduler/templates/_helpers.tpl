@@ -62,3 +62,14 @@ is off), and a Role in each namespace is all it needs. */}}
   resources: [events]
   verbs: [create, patch]
 {{- end }}
+
+{{/*
+ECS rate limits as the operator's flag takes them: "RunTask=20/50,DescribeTasks=10/20".
+*/}}
+{{- define "ecs-scheduler.rateLimits" -}}
+{{- $entries := list -}}
+{{- range $api, $limit := . -}}
+{{- $entries = append $entries (printf "%s=%v" $api $limit) -}}
+{{- end -}}
+{{- join "," $entries -}}
+{{- end -}}

@@ -22,6 +22,12 @@ USER_AGENT = f"ecs-scheduler/{__version__}"
 
 CallObserver = Callable[[str, str, str], None]
 """Told (service, operation, outcome) after every AWS call: outcome is "success" or the error code."""
+ThrottleObserver = Callable[[str, str | None], None]
+"""Told (operation, region) of every throttled attempt, before botocore retries it."""
+
+THROTTLE_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+)
 
 
 def botocore_config(*, concurrency: int, max_attempts: int) -> Config:
@@ -46,8 +52,10 @@ class AwsClients:
         concurrency: int,
         max_attempts: int,
         observer: CallObserver | None = None,
+        throttles: ThrottleObserver | None = None,
     ) -> None:
         self._observer = observer
+        self.throttles = throttles
         self.default_region = default_region
         self._endpoint_url = endpoint_url
         self._config = botocore_config(concurrency=concurrency, max_attempts=max_attempts)
@@ -67,6 +75,8 @@ class AwsClients:
                 if self._observer is not None:
                     client.meta.events.register("after-call", self._after_call)
                     client.meta.events.register("after-call-error", self._after_call_error)
+                # First, and returning None: botocore's own retry handler still decides.
+                client.meta.events.register_first(f"needs-retry.{service}", self._attempt_answered)
                 self._clients[key] = client
             return self._clients[key]
 
@@ -75,6 +85,15 @@ class AwsClients:
         error = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
         assert self._observer is not None
         self._observer(model.service_model.service_name, model.name, str(error or "success"))
+
+    def _attempt_answered(self, *, response: Any, operation: Any, **kwargs: Any) -> None:
+        if self.throttles is None or not response:
+            return
+        parsed = response[1]
+        code = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+        if code in THROTTLE_CODES:
+            region = kwargs.get("request_dict", {}).get("context", {}).get("client_region")
+            self.throttles(operation.name, region)
 
     def _after_call_error(self, *, exception: Exception, model: Any, **_: Any) -> None:
         assert self._observer is not None

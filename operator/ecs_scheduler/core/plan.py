@@ -3,7 +3,7 @@
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ecs_scheduler.model import names
@@ -146,6 +146,12 @@ def run_task_calls(
     base = _base_request(spec, cluster=spec.cluster or default_cluster, started_by=started_by)
     base["tags"] = _tags(spec, job, instant)
     region = spec.region or default_region
+    # Only a scheduled first attempt can miss its start; a retry or a run-now waits its turn.
+    deadline = (
+        instant + timedelta(seconds=spec.starting_deadline_seconds)
+        if spec.starting_deadline_seconds is not None and run_now is None and attempt == 1
+        else None
+    )
     return [
         RunTaskCall(
             region,
@@ -154,6 +160,9 @@ def run_task_calls(
                 "count": count,
                 "clientToken": client_token(job.uid, instant, index, run_now=run_now, attempt=attempt),
             },
+            namespace=job.namespace,
+            scheduled=instant,
+            deadline=deadline,
         )
         for index, count in enumerate(split_counts(task_count))
     ]

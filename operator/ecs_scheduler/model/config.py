@@ -6,6 +6,44 @@ from ecs_scheduler.model.tenancy import TenantPolicy
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """One ECS API's token bucket: `rate` calls per second sustained, `burst` at once."""
+
+    rate: float
+    burst: float
+
+
+ECS_RATE_LIMITS: dict[str, RateLimit] = {
+    # RunTask: ECS's published default for an account and Region. The others are set below the
+    # documented task read/write limits, leaving room for the account's other ECS clients.
+    "RunTask": RateLimit(40, 100),
+    "DescribeTasks": RateLimit(20, 50),
+    "ListTasks": RateLimit(20, 50),
+    "StopTask": RateLimit(20, 50),
+    "DescribeTaskDefinition": RateLimit(10, 20),
+}
+"""Client-side limits per ECS API, per account and Region (--ecs-rate-limit overrides)."""
+
+
+def parse_rate_limits(entries: list[str]) -> dict[str, RateLimit]:
+    """ECS_RATE_LIMITS with `API=RATE/BURST` entries applied ("RunTask=20/50")."""
+    limits = dict(ECS_RATE_LIMITS)
+    for entry in entries:
+        api, _, value = entry.partition("=")
+        rate, _, burst = value.partition("/")
+        if api not in limits:
+            raise ValueError(f"--ecs-rate-limit: unknown API {api!r}; one of {', '.join(limits)}")
+        try:
+            limit = RateLimit(float(rate), float(burst or rate))
+        except ValueError:
+            raise ValueError(f"--ecs-rate-limit: {entry!r} is not API=RATE/BURST") from None
+        if limit.rate <= 0 or limit.burst < 1:
+            raise ValueError(f"--ecs-rate-limit: {entry!r} needs a rate > 0 and a burst >= 1")
+        limits[api] = limit
+    return limits
+
+
+@dataclass(frozen=True)
 class OperatorConfig:
     """Everything the operator needs to know that is not in a ScheduledEcsJob."""
 
@@ -25,6 +63,8 @@ class OperatorConfig:
     event_rate: float = 50.0
     event_burst: int = 100
     """Event writes (creates and count updates) per second, and at once."""
+    ecs_rate_limits: dict[str, RateLimit] = field(default_factory=lambda: dict(ECS_RATE_LIMITS))
+    """Client-side pacing per ECS API (per Region): RunTasks over it queue, earliest first."""
     started_by: str = "ecs-scheduler"
     log_level: str = "INFO"
     log_json: bool = False

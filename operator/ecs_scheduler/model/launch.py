@@ -1,6 +1,7 @@
 """What crosses the boundary between the core and the ECS adapter."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -10,6 +11,12 @@ class RunTaskCall:
 
     region: str | None
     request: dict[str, Any]
+    namespace: str = ""
+    """Whose turn it is when calls queue behind the RunTask rate limit."""
+    scheduled: datetime | None = None
+    """The instant it is for: queued calls go earliest first."""
+    deadline: datetime | None = None
+    """Past this (startingDeadlineSeconds) a queued call is not sent: the run is missed."""
 
     @property
     def count(self) -> int:
@@ -39,3 +46,5 @@ class RunTaskOutcome:
     task_arns: tuple[str, ...] = ()
     task_statuses: tuple[str, ...] = ()
     failures: tuple[LaunchFailure, ...] = field(default_factory=tuple)
+    queued_seconds: float = 0.0
+    """How long the call waited behind the RunTask rate limit before it was sent."""

@@ -32,6 +32,7 @@ from ecs_scheduler.runtime.clock import Clock
 from ecs_scheduler.runtime.jobs import JobState, PreparedCalls, Reporter
 from ecs_scheduler.runtime.launches import InstantAnswered, Launch, hand_over
 from ecs_scheduler.runtime.metrics import Metrics
+from ecs_scheduler.runtime.pacing import MISSED
 from ecs_scheduler.runtime.priority import LowPriority
 from ecs_scheduler.runtime.runs import Run
 from ecs_scheduler.runtime.tracker import Tracker
@@ -42,6 +43,8 @@ _WRITES_PER_YIELD = 100
 """After a sweep over thousands of runs, the event loop runs between this many status writes."""
 
 _NEXT_FIRE_GRACE = 5.0
+QUEUED_NOTICE_SECONDS = 1.0
+"""A launch that waited this long behind the RunTask rate limit says so in its Event."""
 """Seconds after a job's next instant by which that fire's own status write has merged in what
 waited for it (its RunTask is answered well within this)."""
 
@@ -225,12 +228,15 @@ class Lifecycle:
         if failures:
             reasons = "; ".join(f"{f.reason}{': ' + f.detail if f.detail else ''}" for f in failures)
             readiness = Readiness(
-                False, "LaunchFailed", f"{len(run.arns)} of {task_count} tasks started: {reasons}"
+                False,
+                "LaunchFailed",
+                f"{len(run.arns)} of {task_count} tasks started: {reasons}"
+                + ("" if MISSED in run.launch_failures else _queued(run)),
             )
             self._report.event(current, "Warning", "LaunchFailed", readiness.message)
         else:
             readiness = self._scheduled(current, next_run)
-            message = f"started {len(run.arns)} task(s) for {run.describe()}{decision_text}"
+            message = f"started {len(run.arns)} task(s) for {run.describe()}{decision_text}{_queued(run)}"
             self._report.event(current, "Normal", "Launched", message)
         patch = {**trigger_status, **marks, "lastRun": iso_precise(run.scheduled)}
         await self._adopt_launched(current, run)
@@ -327,6 +333,9 @@ class Lifecycle:
         run.not_started = max(0, sum(c.count for c in calls) - len(run.reports))
         run.launch_failures = list(dict.fromkeys(f.reason for f in failures))
         run.uncertain = bool(failures) and all(f.uncertain for f in failures)
+        run.queued_seconds = max((o.queued_seconds for o in outcomes), default=0.0)
+        if any(f.reason == MISSED for f in failures):
+            self._metrics.missed.inc()
         self._metrics.tasks_launched.inc(len(run.reports))
         for refused in failures:
             self._metrics.launch_failures.labels(refused.reason).inc()
@@ -545,6 +554,13 @@ class Lifecycle:
                 state.facts.latest_run = run
                 self.tracker.add(run)
                 self._report.write(key, self.runs_patch(state))
+
+
+def _queued(run: Run) -> str:
+    """Said of a launch that waited noticeably behind the RunTask rate limit."""
+    if run.queued_seconds < QUEUED_NOTICE_SECONDS:
+        return ""
+    return f" (queued {run.queued_seconds:.0f} s behind the ECS RunTask rate limit)"
 
 
 def _group_by_run(described: list[dict[str, Any]]) -> dict[tuple[JobKey, datetime], list[TaskReport]]:

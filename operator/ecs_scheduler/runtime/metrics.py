@@ -48,7 +48,7 @@ class Metrics:
         )
         self.lateness = Histogram(
             "ecs_scheduler_schedule_lateness_seconds",
-            "Time from a scheduled instant to its RunTask being sent.",
+            "Time from a scheduled instant to its RunTask being handed over (before any rate-limit wait).",
             buckets=LATENESS_BUCKETS,
             registry=self.registry,
         )
@@ -114,6 +114,29 @@ class Metrics:
             "ecs_scheduler_aws_calls",
             "AWS API calls by service, operation and outcome (success or the error code), after retries.",
             ["service", "operation", "outcome"],
+            registry=self.registry,
+        )
+        self.throttled = Counter(
+            "ecs_scheduler_aws_throttled_responses",
+            "Throttled answers from AWS by operation, each attempt (botocore retries them).",
+            ["operation"],
+            registry=self.registry,
+        )
+        self.paced_rate = Gauge(
+            "ecs_scheduler_ecs_paced_rate",
+            "Calls per second the operator allows itself per ECS API after the latest throttle.",
+            ["operation"],
+            registry=self.registry,
+        )
+        self.launch_queue = Gauge(
+            "ecs_scheduler_launch_queue",
+            "RunTask calls waiting behind the RunTask rate limit.",
+            registry=self.registry,
+        )
+        self.launch_wait = Histogram(
+            "ecs_scheduler_launch_queue_wait_seconds",
+            "How long queued RunTask calls waited for the rate limit before they were sent.",
+            buckets=(0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0),
             registry=self.registry,
         )
         self.sqs_depth = Gauge(

@@ -27,6 +27,8 @@ class Run:
     launch_failures: list[str] = field(default_factory=list)
     uncertain: bool = False
     """Every launch failure of this attempt was uncertain (ECS may have started its tasks)."""
+    queued_seconds: float = 0.0
+    """How long its RunTask calls waited behind the RunTask rate limit (the longest)."""
     retry_at: datetime | None = None
     retry_tasks: int = 0
     missing: dict[str, int] = field(default_factory=dict)

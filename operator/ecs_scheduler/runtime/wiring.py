@@ -9,6 +9,7 @@ from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.runtime.clock import SystemClock
 from ecs_scheduler.runtime.election import LeaderElector
 from ecs_scheduler.runtime.metrics import Metrics
+from ecs_scheduler.runtime.pacing import PacedEcs
 from ecs_scheduler.runtime.scheduler import Scheduler
 
 
@@ -22,11 +23,20 @@ def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
         max_attempts=config.aws_max_attempts,
         observer=metrics.observe_aws_call,
     )
+    clock = SystemClock()
+    ecs = PacedEcs(
+        Boto3Ecs(clients),
+        limits=config.ecs_rate_limits,
+        clock=clock,
+        metrics=metrics,
+        default_region=config.default_region,
+    )
+    clients.throttles = ecs.throttled
     scheduler = Scheduler(
         config=config,
-        ecs=Boto3Ecs(clients),
+        ecs=ecs,
         kube=HttpKubeWriter.from_environment(concurrency=config.kube_concurrency),
-        clock=SystemClock(),
+        clock=clock,
         triggers=trigger_sources(clients),
         metrics=metrics,
     )

@@ -1,0 +1,164 @@
+"""Launches within ECS's rate limits: the operator as a process against an API server (a real
+kube-apiserver with KUBEBUILDER_ASSETS) and an ECS stand-in that throttles RunTask like ECS
+(100 at once, 40 per second), answering 400 ThrottlingException past that.
+
+    python -m bench.ratelimit --burst 5000 --sustain 300 --shrink-after 150 --out docs
+
+Two scenarios, each on a fresh API server:
+- burst: N jobs in one namespace and one job in another, all at the same second. Lost runs,
+  duplicates, throttled responses, the last launch against the physical minimum
+  (N - burst) / rate, and when the other namespace's job launched.
+- sustained: jobs that need 40 RunTasks every second (spread over the minute) for `sustain`
+  seconds; after `shrink-after` seconds the account's bucket refills at 20 per second (another
+  client took the rest). Throttled responses before and after, and nothing lost.
+"""
+
+import argparse
+import json
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.awsproxy import EcsBuckets
+from tests.e2e.harness import KubeCluster, Operator, wait_for
+
+from bench.awsstandin import AwsStandIn
+from bench.fullpath import scrape
+
+ECS_RUN_TASK = (40.0, 100.0)
+"""ECS's RunTask bucket: refill per second, capacity."""
+BULK, OTHER = "bulk", "other"
+
+
+def _create(kube: KubeCluster, jobs: list[tuple[str, str, dict[str, Any]]]) -> None:
+    for namespace in sorted({namespace for namespace, _, _ in jobs}):
+        kube.create_namespace(namespace)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda job: kube.apply_job(*job), jobs))
+
+
+def _launched(aws: AwsStandIn) -> dict[str, float]:
+    """First successful RunTask arrival per job."""
+    first: dict[str, float] = {}
+    for received, _, job in list(aws.sent):
+        first.setdefault(job, received)
+    return first
+
+
+def burst(workdir: Path, count: int) -> dict[str, Any]:
+    kube = KubeCluster(workdir / f"burst-{count}")
+    aws = AwsStandIn(EcsBuckets({"RunTask": ECS_RUN_TASK}))
+    operator = None
+    try:
+        # One instant far enough ahead for every job to be created and scheduled first.
+        instant = (datetime.now(UTC) + timedelta(seconds=60 + count / 50)).replace(microsecond=0)
+        schedule = f"{instant.second} {instant.minute} {instant.hour} * * * * *"
+        spec = {"taskDefinition": "bench-task", "schedule": schedule, "scheduleSyntax": "EcsScheduler"}
+        jobs = [(BULK, f"job-{i}", spec) for i in range(count)] + [(OTHER, "lonely", spec)]
+        _create(kube, jobs)
+        operator = Operator(workdir, kube, aws.url, "--log-level", "WARNING", name=f"operator-burst-{count}")
+        wait_for(lambda: time.time() > instant.timestamp(), timeout=900, interval=0.5, what="the instant")
+        wait_for(
+            lambda: len(_launched(aws)) >= count + 1, timeout=60 + count / 10, interval=1, what="every launch"
+        )
+        time.sleep(3)  # anything sent twice would arrive now
+        first = _launched(aws)
+        at = instant.timestamp()
+        last = max(first.values()) - at
+        minimum = (count + 1 - ECS_RUN_TASK[1]) / ECS_RUN_TASK[0]
+        metrics = scrape(operator.metrics_port)
+        calls = aws.calls["RunTask"]
+        return {
+            "jobs_on_one_second": count + 1,
+            "launched": len(first),
+            "lost": count + 1 - len(first),
+            "duplicates": sum(n - 1 for n in aws.tokens.values() if n > 1),
+            "run_task_calls": calls,
+            "throttled": aws.buckets.throttled["RunTask"] if aws.buckets else 0,
+            "throttled_share": round(
+                (aws.buckets.throttled["RunTask"] if aws.buckets else 0) / max(1, calls), 4
+            ),
+            "last_launch_after_instant_s": round(last, 2),
+            "physical_minimum_s": round(minimum, 2),
+            "last_vs_minimum": round(last / minimum, 3),
+            "other_namespace_launch_after_instant_s": round(first[f"{OTHER}/lonely"] - at, 2),
+            "queue_wait_count": metrics.get("ecs_scheduler_launch_queue_wait_seconds_count", 0),
+        }
+    finally:
+        if operator is not None:
+            operator.stop()
+        kube.stop()
+        aws.close()
+
+
+def sustained(workdir: Path, seconds: float, shrink_after: float) -> dict[str, Any]:
+    """40 RunTasks a second: 2,400 jobs each minute, 40 on each second of the minute."""
+    kube = KubeCluster(workdir / "sustained")
+    aws = AwsStandIn(EcsBuckets({"RunTask": ECS_RUN_TASK}))
+    operator = None
+    per_second = int(ECS_RUN_TASK[0])
+    try:
+        jobs = [
+            (BULK, f"job-{i}", {"taskDefinition": "bench-task", "schedule": f"{i % 60} * * * * * * *",
+                                "scheduleSyntax": "EcsScheduler"})
+            for i in range(per_second * 60)
+        ]  # fmt: skip
+        _create(kube, jobs)
+        operator = Operator(workdir, kube, aws.url, "--log-level", "WARNING", name="operator-sustained")
+        time.sleep(65)  # every job has fired once: the steady state
+        assert aws.buckets is not None
+        start, sent0 = time.time(), len(aws.sent)
+        calls0, throttled0 = aws.calls["RunTask"], aws.buckets.throttled["RunTask"]
+        time.sleep(shrink_after)
+        calls1, throttled1, sent1 = aws.calls["RunTask"], aws.buckets.throttled["RunTask"], len(aws.sent)
+        aws.buckets.set_rate("RunTask", ECS_RUN_TASK[0] / 2)
+        time.sleep(seconds - shrink_after)
+        end = time.time()
+        calls2, throttled2, sent2 = aws.calls["RunTask"], aws.buckets.throttled["RunTask"], len(aws.sent)
+        metrics = scrape(operator.metrics_port)
+        queued = metrics.get("ecs_scheduler_launch_queue", 0)
+        failures = sum(v for k, v in metrics.items() if k.startswith("ecs_scheduler_runtask_failures_total"))
+        return {
+            "demand_per_s": per_second,
+            "full_rate": {"seconds": shrink_after, "launches_per_s": round((sent1 - sent0) / shrink_after, 1),
+                          "run_task_calls": calls1 - calls0, "throttled": throttled1 - throttled0},
+            "shrunk_to_20_per_s": {"seconds": round(end - start - shrink_after),
+                                   "launches_per_s": round((sent2 - sent1) / (end - start - shrink_after), 1),
+                                   "run_task_calls": calls2 - calls1, "throttled": throttled2 - throttled1,
+                                   "throttled_share": round((throttled2 - throttled1) / max(1, calls2 - calls1), 4)},
+            "queued_at_end": queued,
+            "launch_failures": failures,
+            "duplicates": sum(n - 1 for n in aws.tokens.values() if n > 1),
+            "paced_rate_at_end": metrics.get('ecs_scheduler_ecs_paced_rate{operation="RunTask"}'),
+        }  # fmt: skip
+    finally:
+        if operator is not None:
+            operator.stop()
+        kube.stop()
+        aws.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--burst", type=int, nargs="*", default=[600, 5000])
+    parser.add_argument("--sustain", type=float, default=300)
+    parser.add_argument("--shrink-after", type=float, default=150)
+    parser.add_argument("--out", type=Path, default=Path("docs"))
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="ratelimit-"))
+    results: dict[str, Any] = {"burst": []}
+    for count in args.burst:
+        results["burst"].append(burst(workdir, count))
+        print(json.dumps(results["burst"][-1], indent=1), flush=True)
+    if args.sustain > 0:
+        results["sustained"] = sustained(workdir, args.sustain, args.shrink_after)
+        print(json.dumps(results["sustained"], indent=1), flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench-ratelimit.json").write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
