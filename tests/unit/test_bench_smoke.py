@@ -31,3 +31,13 @@ def test_bench_runs_both_engines_and_writes_table_and_plots(tmp_path: Path) -> N
         cwd=ROOT, check=True, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert "| 300 | ours |" in (tmp_path / "bench-table.md").read_text(), "redrawn from the saved results"
+
+
+def test_full_path_report_has_a_column_per_size_and_every_row() -> None:
+    from bench.fullpath_report import ROWS, table
+
+    saved = ROOT / "docs" / "bench-fullpath-kube-apiserver.json"
+    results = json.loads(saved.read_text())
+    lines = table(results).splitlines()
+    assert lines[0].count("jobs") == len(results)
+    assert [line.split(" | ")[0].lstrip("| ") for line in lines[2:]] == [name for name, _ in ROWS]
