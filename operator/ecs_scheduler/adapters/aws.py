@@ -14,11 +14,9 @@ from typing import Any, TypeVar
 import boto3
 from botocore.config import Config
 
-from ecs_scheduler import __version__
+from ecs_scheduler.model import names
 
 T = TypeVar("T")
-
-USER_AGENT = f"ecs-scheduler/{__version__}"
 
 CallObserver = Callable[[str, str, str], None]
 """Told (service, operation, outcome) after every AWS call: outcome is "success" or the error code."""
@@ -39,7 +37,7 @@ def botocore_config(*, concurrency: int, max_attempts: int) -> Config:
     return Config(
         retries={"mode": "standard", "max_attempts": max_attempts},
         max_pool_connections=concurrency,
-        user_agent=USER_AGENT,
+        user_agent=names.USER_AGENT,
     )
 
 

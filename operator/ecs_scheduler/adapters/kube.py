@@ -9,14 +9,10 @@ from typing import Any, Protocol
 
 import kubernetes
 
-from ecs_scheduler import __version__
 from ecs_scheduler.adapters.kubehttp import MERGE_PATCH, KubeHttp
 from ecs_scheduler.model import names
 
 logger = logging.getLogger(__name__)
-
-USER_AGENT = f"ecs-scheduler/{__version__}"
-"""Audit logs (and the tests' request record) tell the operator's own requests apart by this."""
 
 
 class ObjectGone(Exception):
@@ -65,7 +61,7 @@ class HttpKubeWriter:
 
     @classmethod
     def from_environment(cls, *, concurrency: int) -> "HttpKubeWriter":
-        return cls(KubeHttp(load_client_config(), concurrency=concurrency, user_agent=USER_AGENT))
+        return cls(KubeHttp(load_client_config(), concurrency=concurrency, user_agent=names.USER_AGENT))
 
     async def _patch(self, path: str, body: dict[str, Any]) -> None:
         answer = await self._http.request("PATCH", path, body=body, content_type=MERGE_PATCH)

@@ -8,8 +8,8 @@ from typing import Any, Protocol
 import kubernetes
 from kubernetes.client.exceptions import ApiException
 
-from ecs_scheduler import __version__
 from ecs_scheduler.adapters.kube import load_client_config
+from ecs_scheduler.model import names
 
 
 class LeaseApi(Protocol):
@@ -29,7 +29,7 @@ class ClientLease:
 
     def __init__(self) -> None:
         client = kubernetes.client.ApiClient(load_client_config())
-        client.user_agent = f"ecs-scheduler/{__version__}"
+        client.user_agent = names.USER_AGENT
         self._api = kubernetes.client.CoordinationV1Api(client)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lease")
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ecs_scheduler.adapters.ecs import EcsApi
+from ecs_scheduler.adapters.ecs import DESCRIBE_BATCH, EcsApi
 from ecs_scheduler.core.launch_queue import LaunchQueue
 from ecs_scheduler.core.pacing import MARGIN_SECONDS, Pacer
 from ecs_scheduler.model.config import RateLimit
@@ -175,9 +175,9 @@ class PacedEcs:
         self, *, cluster: str, region: str | None, arns: list[str], tags: bool = False
     ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        for start in range(0, len(arns), 100):  # one token per DescribeTasks call of 100 ARNs
+        for start in range(0, len(arns), DESCRIBE_BATCH):  # a token per DescribeTasks call
             await self._turn(region, "DescribeTasks")
-            batch = arns[start : start + 100]
+            batch = arns[start : start + DESCRIBE_BATCH]
             found += await self._inner.describe_tasks(cluster=cluster, region=region, arns=batch, tags=tags)
         return found
 

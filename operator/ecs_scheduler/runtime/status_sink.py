@@ -160,12 +160,7 @@ class StatusSink:
     async def drain(self, timeout: float) -> None:
         """Write everything pending now, deferred patches included; wait up to `timeout` seconds
         (at shutdown, and in tests)."""
-        now = self._now()
-        for key, pending in self._pending.items():
-            if pending.due > now:
-                pending.due = now
-                heapq.heappush(self._due, (now, next(self._order), key))
-        self._alarm.ring()
+        self.expedite(list(self._pending))
         if self._pending or self._in_flight:
             try:
                 await asyncio.wait_for(self._idle.wait(), timeout)
