@@ -9,10 +9,10 @@ import collections
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
-from tests.e2e.awsproxy import EcsBuckets
+from tests.e2e.awsproxy import EcsBuckets, QuietHandler
 
 from ecs_scheduler.model import names
 
@@ -27,15 +27,7 @@ class AwsStandIn:
         self.calls: collections.Counter[str] = collections.Counter()
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body leave in two writes; with Nagle's algorithm on, the body waits for
-            # the client's delayed ACK, 40 ms on Linux, on every call.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 received = time.time()
                 request = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")

@@ -118,6 +118,11 @@ def scheduled(port: int) -> float:
     return scrape(port).get('ecs_scheduler_jobs{reason="Scheduled"}', 0)
 
 
+def until_scheduled(operator: Operator, count: int, what: str, interval: float = 0.5) -> None:
+    """Wait until the operator reports every one of `count` jobs scheduled."""
+    wait_for(lambda: scheduled(operator.metrics_port) >= count, timeout=900, interval=interval, what=what)
+
+
 class Spy:
     """py-spy sampling a process's Python code while it holds the GIL (its CPU), until stopped."""
 
@@ -247,12 +252,7 @@ def run_size(
         first = start("operator")
         start_cpu0 = process_cpu(first.process.popen.pid)
         spy = Spy(first.process.popen.pid, profile / f"start-{count}.txt") if profile is not None else None
-        wait_for(
-            lambda: scheduled(first.metrics_port) >= count,
-            timeout=900,
-            interval=0.5,
-            what="every job scheduled",
-        )
+        until_scheduled(first, count, "every job scheduled")
         all_scheduled = time.time() - started
         if spy is not None:
             spy.stop()
@@ -276,12 +276,7 @@ def run_size(
         time.sleep(max(10.0, count / 500))  # the standby lists and holds every job meanwhile
         killed = time.time()
         first.process.stop(signal.SIGKILL)
-        wait_for(
-            lambda: scheduled(standby.metrics_port) >= count,
-            timeout=900,
-            interval=0.2,
-            what="standby scheduling",
-        )
+        until_scheduled(standby, count, "standby scheduling", interval=0.2)
         takeover = time.time() - killed
 
         # Cold restart: nothing changed, so (beyond the fires due meanwhile) nothing is rewritten.
@@ -290,12 +285,7 @@ def run_size(
         fires_before = len(aws.sent)
         patches_before = collections.Counter(request_kind(r) for r in operator_requests(kube))["status patch"]
         cold = start("restart")
-        wait_for(
-            lambda: scheduled(cold.metrics_port) >= count,
-            timeout=900,
-            interval=0.5,
-            what="every job scheduled after restart",
-        )
+        until_scheduled(cold, count, "every job scheduled after restart")
         restart_scheduled = time.time() - restarted
         time.sleep(10)
         patches = (

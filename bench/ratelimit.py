@@ -50,7 +50,8 @@ def _launched(aws: AwsStandIn) -> dict[str, float]:
 
 def burst(workdir: Path, count: int) -> dict[str, Any]:
     kube = KubeCluster(workdir / f"burst-{count}")
-    aws = AwsStandIn(EcsBuckets({"RunTask": ECS_RUN_TASK}))
+    buckets = EcsBuckets({"RunTask": ECS_RUN_TASK})
+    aws = AwsStandIn(buckets)
     operator = None
     try:
         # One instant far enough ahead for every job to be created and scheduled first.
@@ -77,10 +78,8 @@ def burst(workdir: Path, count: int) -> dict[str, Any]:
             "lost": count + 1 - len(first),
             "duplicates": sum(n - 1 for n in aws.tokens.values() if n > 1),
             "run_task_calls": calls,
-            "throttled": aws.buckets.throttled["RunTask"] if aws.buckets else 0,
-            "throttled_share": round(
-                (aws.buckets.throttled["RunTask"] if aws.buckets else 0) / max(1, calls), 4
-            ),
+            "throttled": buckets.throttled["RunTask"],
+            "throttled_share": round(buckets.throttled["RunTask"] / max(1, calls), 4),
             "last_launch_after_instant_s": round(last, 2),
             "physical_minimum_s": round(minimum, 2),
             "last_vs_minimum": round(last / minimum, 3),
@@ -97,7 +96,8 @@ def burst(workdir: Path, count: int) -> dict[str, Any]:
 def sustained(workdir: Path, seconds: float, shrink_after: float) -> dict[str, Any]:
     """40 RunTasks a second: 2,400 jobs each minute, 40 on each second of the minute."""
     kube = KubeCluster(workdir / "sustained")
-    aws = AwsStandIn(EcsBuckets({"RunTask": ECS_RUN_TASK}))
+    buckets = EcsBuckets({"RunTask": ECS_RUN_TASK})
+    aws = AwsStandIn(buckets)
     operator = None
     per_second = int(ECS_RUN_TASK[0])
     try:
@@ -109,15 +109,14 @@ def sustained(workdir: Path, seconds: float, shrink_after: float) -> dict[str, A
         _create(kube, jobs)
         operator = Operator(workdir, kube, aws.url, "--log-level", "WARNING", name="operator-sustained")
         time.sleep(65)  # every job has fired once: the steady state
-        assert aws.buckets is not None
         start, sent0 = time.time(), len(aws.sent)
-        calls0, throttled0 = aws.calls["RunTask"], aws.buckets.throttled["RunTask"]
+        calls0, throttled0 = aws.calls["RunTask"], buckets.throttled["RunTask"]
         time.sleep(shrink_after)
-        calls1, throttled1, sent1 = aws.calls["RunTask"], aws.buckets.throttled["RunTask"], len(aws.sent)
-        aws.buckets.set_rate("RunTask", ECS_RUN_TASK[0] / 2)
+        calls1, throttled1, sent1 = aws.calls["RunTask"], buckets.throttled["RunTask"], len(aws.sent)
+        buckets.set_rate("RunTask", ECS_RUN_TASK[0] / 2)
         time.sleep(seconds - shrink_after)
         end = time.time()
-        calls2, throttled2, sent2 = aws.calls["RunTask"], aws.buckets.throttled["RunTask"], len(aws.sent)
+        calls2, throttled2, sent2 = aws.calls["RunTask"], buckets.throttled["RunTask"], len(aws.sent)
         metrics = scrape(operator.metrics_port)
         queued = metrics.get("ecs_scheduler_launch_queue", 0)
         failures = sum(v for k, v in metrics.items() if k.startswith("ecs_scheduler_runtask_failures_total"))

@@ -73,6 +73,18 @@ class Faults:
         return "none", 0.0
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """An AWS endpoint's request handler: HTTP/1.1 keep-alive, no log line per request."""
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle's algorithm on, the body waits for the
+    # client's delayed ACK, 40 ms on Linux, on every call.
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 class EcsBuckets:
     """ECS's API throttling: one token bucket per operation; a call without a token is answered
     400 ThrottlingException and does nothing. `set_rate` models another client of the account
@@ -143,15 +155,7 @@ class AwsProxy:
         self.recorder = Recorder()
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body leave in two writes; with Nagle's algorithm on, the body waits for
-            # the client's delayed ACK, 40 ms on Linux, on every call.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 proxy.forward(self)
 
