@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.standins import CountingKube, InstantEcs
+from bench.standins import CountingKube, InstantEcs, NoTaskDefinitions
 from bench.workload import Job, body, jobs
 
 
@@ -88,7 +88,7 @@ async def ours(count: int, window: float, idle: bool) -> dict[str, Any]:
     ecs, kube, metrics = InstantEcs(), CountingKube(), Metrics()
     scheduler = Scheduler(
         config=OperatorConfig(track_interval=10), ecs=ecs, kube=kube, clock=SystemClock(), triggers={},
-        metrics=metrics,
+        task_definitions=NoTaskDefinitions(), metrics=metrics,
     )  # fmt: skip
     loop = asyncio.create_task(scheduler.run())
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -130,6 +130,7 @@ async def apscheduler(count: int, window: float, idle: bool) -> dict[str, Any]:
     from apscheduler.triggers.cron import CronTrigger
 
     from ecs_scheduler.core.plan import JobIdentity, run_task_calls
+    from ecs_scheduler.model.aws import AwsScope
     from ecs_scheduler.model.spec import ScheduledEcsJobSpec
 
     ecs = InstantEcs()
@@ -141,7 +142,7 @@ async def apscheduler(count: int, window: float, idle: bool) -> dict[str, Any]:
         fired[0] += 1
         instant = _scheduled_instant(job, datetime.now(UTC))
         for call in run_task_calls(spec, job=JobIdentity(job.namespace, job.name, uid), instant=instant,
-                                   task_count=1, default_cluster="default", default_region="us-east-1",
+                                   task_count=1, default_cluster="default", scope=AwsScope("us-east-1"),
                                    started_by="ecs-scheduler"):  # fmt: skip
             await ecs.run_task(call)
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from ecs_scheduler.model import names
+from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.launch import RunTaskCall, RunTaskOutcome
 
 _ids = itertools.count()
@@ -45,7 +46,7 @@ class InstantEcs:
         return result
 
     async def describe_tasks(
-        self, *, cluster: str, region: str | None, arns: list[str], tags: bool = False
+        self, *, cluster: str, scope: AwsScope, arns: list[str], tags: bool = False
     ) -> list[dict[str, Any]]:
         self.calls["DescribeTasks"] += -(-len(arns) // 100)
         return [
@@ -54,17 +55,33 @@ class InstantEcs:
             for a in arns
         ]  # fmt: skip
 
-    async def stop_task(self, *, cluster: str, region: str | None, arn: str, reason: str) -> None:
+    async def stop_task(self, *, cluster: str, scope: AwsScope, arn: str, reason: str) -> None:
         self.calls["StopTask"] += 1
 
-    async def list_tasks(self, *, cluster: str, region: str | None, started_by: str) -> list[str]:
+    async def list_tasks(self, *, cluster: str, scope: AwsScope, started_by: str) -> list[str]:
         self.calls["ListTasks"] += 1
         return []
 
     async def essential_containers(
-        self, *, region: str | None, task_definition_arn: str
+        self, *, scope: AwsScope, task_definition_arn: str
     ) -> frozenset[str] | None:
         return frozenset({"app"})
+
+
+class NoTaskDefinitions:
+    """The benchmark's jobs name task definitions: nothing is registered."""
+
+    async def find(self, *, scope: AwsScope, family: str, content_hash: str) -> str | None:
+        raise AssertionError("the benchmark has no container jobs")
+
+    async def register(self, *, scope: AwsScope, request: dict[str, Any]) -> str:
+        raise AssertionError("the benchmark has no container jobs")
+
+    async def active(self, *, scope: AwsScope, family: str) -> list[str]:
+        return []
+
+    async def deregister(self, *, scope: AwsScope, arn: str) -> None:
+        raise AssertionError("the benchmark has no container jobs")
 
 
 class CountingKube:

@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--aws-concurrency", type=int, default=int(_env("AWS_CONCURRENCY", "16") or 16))
     run.add_argument(
+        "--assume-role-duration",
+        type=int,
+        default=int(_env("ASSUME_ROLE_DURATION", "3600") or 3600),
+        help="seconds a session assumed for a job's role lasts (900 up to the role's maximum; botocore "
+        "refreshes it 15 minutes before it ends) [ECS_SCHEDULER_ASSUME_ROLE_DURATION]",
+    )
+    run.add_argument(
         "--started-by", default=_env("STARTED_BY", "ecs-scheduler"), help="RunTask startedBy marker"
     )
     run.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"))
@@ -203,6 +210,7 @@ def _run(args: argparse.Namespace) -> int:
         namespaces=tuple(args.namespace),
         aws_endpoint_url=args.aws_endpoint_url,
         aws_concurrency=args.aws_concurrency,
+        assume_role_duration=args.assume_role_duration,
         started_by=args.started_by,
         log_level=args.log_level,
         log_json=args.log_json,

@@ -11,6 +11,8 @@
   `EssentialContainerExited`.
 - ECS's rate limits: `EcsBuckets` throttles each API with its own token bucket, as ECS does
   per account and Region (RunTask: 100 at once, 40 per second), so pacing is measured.
+- STS: `deny_roles` answers AssumeRole of those roles with AccessDenied, as STS does when the
+  role's trust policy does not name the operator (moto never denies).
 - Faults a test needs: `hold()` keeps RunTask answers back (the launch reached ECS, its answer
   has not reached the operator: the moment to SIGKILL it), `forget()` makes ECS forget tasks,
   and a seeded `Faults` plan throttles, fails with 500 after ECS acted, or slows down calls.
@@ -28,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ecs_scheduler.core.buckets import TokenBucket
 
@@ -153,6 +155,7 @@ class AwsProxy:
         self.faults = faults
         self.buckets = buckets
         self.recorder = Recorder()
+        self.deny_roles: set[str] = set()
         proxy = self
 
         class Handler(QuietHandler):
@@ -204,7 +207,7 @@ class AwsProxy:
         target = request.headers.get("X-Amz-Target", "")
         operation = target.rsplit(".", 1)[-1] if target else _query_action(body)
         try:
-            parsed = json.loads(body) if target and body else {}
+            parsed = json.loads(body) if target and body else dict(parse_qsl(body.decode(errors="replace")))
         except ValueError:
             parsed = {}
         call = Call(operation, time.time(), parsed)
@@ -218,6 +221,9 @@ class AwsProxy:
         call.fault = fault
         if fault == "throttle":
             self._error(request, 400, "ThrottlingException", "Rate exceeded")
+            return
+        if operation == "AssumeRole" and parsed.get("RoleArn") in self.deny_roles:
+            self._sts_denied(request, str(parsed["RoleArn"]))
             return
         if fault == "slow":
             time.sleep(delay)
@@ -252,6 +258,14 @@ class AwsProxy:
         body = json.dumps({"__type": code, "message": message}).encode()
         headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}
         self._reply(request, status, headers, body)
+
+    def _sts_denied(self, request: BaseHTTPRequestHandler, role: str) -> None:
+        message = f"User: arn:aws:iam::123456789012:user/operator is not authorized to perform: sts:AssumeRole on resource: {role}"
+        body = (
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+            f"<Code>AccessDenied</Code><Message>{message}</Message></Error><RequestId>e2e</RequestId></ErrorResponse>"
+        ).encode()
+        self._reply(request, 403, {"Content-Type": "text/xml"}, body)
 
     def _remember_endings(self, request: dict[str, Any], payload: bytes) -> None:
         environment = {

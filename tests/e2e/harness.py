@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CRD_FILE = ROOT / "crds" / "scheduledecsjobs.ecs-scheduler.dev.yaml"
 GROUP, VERSION, PLURAL = "ecs-scheduler.dev", "v1alpha1", "scheduledecsjobs"
 REGION = "us-east-1"
+ACCOUNT = "123456789012"
+"""moto's account for the default credentials."""
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
 T = TypeVar("T")
 
@@ -116,14 +118,23 @@ class MotoServer:
         )
         wait_for(lambda: _http_ok(f"{self.url}/moto-api/"), timeout=30, what="moto server")
 
-    def client(self, service: str) -> Any:
-        """One client per service, closed with the server (its pooled sockets would leak)."""
-        if service not in self._clients:
-            self._clients[service] = boto3.client(
-                service, endpoint_url=self.url, region_name=REGION,
-                aws_access_key_id="testing", aws_secret_access_key="testing",
-            )  # fmt: skip
-        return self._clients[service]
+    def client(self, service: str, account: str | None = None) -> Any:
+        """One client per service (and account), closed with the server (its pooled sockets would
+        leak). Another account's client uses credentials moto issues for a role in that account."""
+        key = f"{service}@{account}" if account else service
+        if key not in self._clients:
+            credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+            if account is not None:
+                assumed = self.client("sts").assume_role(
+                    RoleArn=f"arn:aws:iam::{account}:role/e2e-setup", RoleSessionName="e2e-setup"
+                )["Credentials"]
+                credentials = {"aws_access_key_id": assumed["AccessKeyId"],
+                               "aws_secret_access_key": assumed["SecretAccessKey"],
+                               "aws_session_token": assumed["SessionToken"]}  # fmt: skip
+            self._clients[key] = boto3.client(
+                service, endpoint_url=self.url, region_name=REGION, **credentials
+            )
+        return self._clients[key]
 
     def task_progression(self, describes_per_step: int) -> None:
         """Through moto's state manager: a task moves one state (RUNNING, DEACTIVATING,
@@ -137,9 +148,10 @@ class MotoServer:
         )
         urllib.request.urlopen(request, timeout=10).close()
 
-    def prepare_ecs(self, cluster: str = "default") -> dict[str, Any]:
+    def prepare_ecs(self, cluster: str = "default", account: str = ACCOUNT) -> dict[str, Any]:
         """A cluster with container instances, task definitions and an awsvpc network."""
-        ecs, ec2 = self.client("ecs"), self.client("ec2")
+        other = None if account == ACCOUNT else account
+        ecs, ec2 = self.client("ecs", other), self.client("ec2", other)
         ecs.create_cluster(clusterName=cluster)
         image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
         for _ in range(2):
@@ -148,7 +160,7 @@ class MotoServer:
             ][0]
             document = {
                 "instanceId": instance["InstanceId"], "region": REGION, "imageId": image, "instanceType": "m5.large",
-                "availabilityZone": instance["Placement"]["AvailabilityZone"], "accountId": "123456789012",
+                "availabilityZone": instance["Placement"]["AvailabilityZone"], "accountId": account,
                 "privateIp": instance.get("PrivateIpAddress", "10.0.0.10"),
             }  # fmt: skip
             ecs.register_container_instance(cluster=cluster, instanceIdentityDocument=json.dumps(document))

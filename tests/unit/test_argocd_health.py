@@ -53,6 +53,8 @@ def job(
             "Degraded",
         ),
         (job(ready={"status": "False", "reason": "TriggerError", "message": "AccessDenied"}), "Degraded"),
+        (job(ready={"status": "False", "reason": "AssumeRoleFailed", "message": "AccessDenied"}), "Degraded"),
+        (job(ready={"status": "False", "reason": "TaskDefinitionFailed", "message": "denied"}), "Degraded"),
         (job(), "Progressing"),
         (
             job(generation=2, observed=1, ready={"status": "True", "reason": "Scheduled", "message": ""}),

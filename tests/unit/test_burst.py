@@ -92,7 +92,7 @@ async def burst(
     recorder = Recorder(answer_later=answer_later)
     scheduler = Scheduler(
         config=OperatorConfig(track_interval=3600), ecs=recorder, kube=recorder,
-        clock=FixedClock(INSTANT + late), triggers={},
+        clock=FixedClock(INSTANT + late), triggers={}, task_definitions=None,
     )  # fmt: skip
     scheduler.activate()
     for body in bodies:

@@ -50,6 +50,6 @@ def test_names_and_columns() -> None:
     dates = {c["jsonPath"] for c in version["additionalPrinterColumns"] if c["type"] == "date"}
     assert dates == {".status.lastRun", ".status.lastSuccessfulRun", ".metadata.creationTimestamp"}
     spec = version["schema"]["openAPIV3Schema"]["properties"]["spec"]
-    assert spec["required"] == ["taskDefinition", "schedule"]
+    assert spec["required"] == ["schedule"]  # and exactly one of taskDefinition, container (CEL)
     assert spec["properties"]["maxCount"]["maximum"] == 50
     assert any("launchType" in r["rule"] for r in spec["x-kubernetes-validations"])

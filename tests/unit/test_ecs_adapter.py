@@ -10,6 +10,7 @@ from botocore.stub import Stubber
 
 from ecs_scheduler.adapters.aws import AwsClients
 from ecs_scheduler.adapters.ecs import Boto3Ecs
+from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.launch import RunTaskOutcome
 
 CLUSTER = "default"
@@ -28,7 +29,7 @@ def arn(n: int) -> str:
 
 def test_describe_tasks_takes_at_most_100_arns_per_call(clients: AwsClients) -> None:
     arns = [arn(n) for n in range(250)]
-    with Stubber(clients.client("ecs", None)) as stub:
+    with Stubber(clients.client("ecs", AwsScope(None))) as stub:
         for start in (0, 100, 200):
             batch = arns[start : start + 100]
             stub.add_response(
@@ -36,7 +37,9 @@ def test_describe_tasks_takes_at_most_100_arns_per_call(clients: AwsClients) -> 
                 {"tasks": [{"taskArn": a, "lastStatus": "RUNNING"} for a in batch]},
                 {"cluster": CLUSTER, "tasks": batch},
             )
-        found = asyncio.run(Boto3Ecs(clients).describe_tasks(cluster=CLUSTER, region=None, arns=arns))
+        found = asyncio.run(
+            Boto3Ecs(clients).describe_tasks(cluster=CLUSTER, scope=AwsScope(None), arns=arns)
+        )
         stub.assert_no_pending_responses()
     assert [t["taskArn"] for t in found] == arns
 
@@ -54,23 +57,28 @@ def test_essential_containers_are_read_once_per_revision(clients: AwsClients) ->
     ecs = Boto3Ecs(clients)
 
     async def twice() -> list[Any]:
-        return [await ecs.essential_containers(region=None, task_definition_arn="app:3") for _ in range(2)]
+        return [
+            await ecs.essential_containers(scope=AwsScope(None), task_definition_arn="app:3")
+            for _ in range(2)
+        ]
 
-    with Stubber(clients.client("ecs", None)) as stub:
+    with Stubber(clients.client("ecs", AwsScope(None))) as stub:
         stub.add_response("describe_task_definition", definition, {"taskDefinition": "app:3"})
         assert asyncio.run(twice()) == [frozenset({"app", "proxy"})] * 2
         stub.assert_no_pending_responses()
 
 
 def test_an_unreadable_task_definition_makes_every_container_count(clients: AwsClients) -> None:
-    with Stubber(clients.client("ecs", None)) as stub:
+    with Stubber(clients.client("ecs", AwsScope(None))) as stub:
         stub.add_client_error("describe_task_definition", "AccessDeniedException", "not allowed")
-        found = asyncio.run(Boto3Ecs(clients).essential_containers(region=None, task_definition_arn="app:3"))
+        found = asyncio.run(
+            Boto3Ecs(clients).essential_containers(scope=AwsScope(None), task_definition_arn="app:3")
+        )
     assert found is None
 
 
 def test_list_tasks_covers_running_and_stopped_pages(clients: AwsClients) -> None:
-    with Stubber(clients.client("ecs", None)) as stub:
+    with Stubber(clients.client("ecs", AwsScope(None))) as stub:
         expected = {"cluster": CLUSTER, "startedBy": "ecs-scheduler", "desiredStatus": "RUNNING"}
         stub.add_response("list_tasks", {"taskArns": [arn(1)], "nextToken": "t"}, expected)
         stub.add_response("list_tasks", {"taskArns": [arn(2)]}, {**expected, "nextToken": "t"})
@@ -78,18 +86,20 @@ def test_list_tasks_covers_running_and_stopped_pages(clients: AwsClients) -> Non
             "list_tasks", {"taskArns": [arn(2), arn(3)]}, {**expected, "desiredStatus": "STOPPED"}
         )
         found = asyncio.run(
-            Boto3Ecs(clients).list_tasks(cluster=CLUSTER, region=None, started_by="ecs-scheduler")
+            Boto3Ecs(clients).list_tasks(cluster=CLUSTER, scope=AwsScope(None), started_by="ecs-scheduler")
         )
         stub.assert_no_pending_responses()
     assert found == [arn(1), arn(2), arn(3)]
 
 
 def test_stop_task_reason_fits_ecs_limit(clients: AwsClients) -> None:
-    with Stubber(clients.client("ecs", None)) as stub:
+    with Stubber(clients.client("ecs", AwsScope(None))) as stub:
         stub.add_response(
             "stop_task", {"task": {}}, {"cluster": CLUSTER, "task": arn(1), "reason": "x" * 255}
         )
-        asyncio.run(Boto3Ecs(clients).stop_task(cluster=CLUSTER, region=None, arn=arn(1), reason="x" * 300))
+        asyncio.run(
+            Boto3Ecs(clients).stop_task(cluster=CLUSTER, scope=AwsScope(None), arn=arn(1), reason="x" * 300)
+        )
         stub.assert_no_pending_responses()
 
 
@@ -106,10 +116,10 @@ def test_only_answers_that_may_hide_started_tasks_are_uncertain(
 ) -> None:
     from ecs_scheduler.model.launch import RunTaskCall
 
-    with Stubber(clients.client("ecs", None)) as stub:
+    with Stubber(clients.client("ecs", AwsScope(None))) as stub:
         stub.add_client_error("run_task", code, "no", http_status_code=status)
         call = RunTaskCall(
-            None, {"cluster": CLUSTER, "taskDefinition": "app", "count": 1, "clientToken": "t"}
+            AwsScope(None), {"cluster": CLUSTER, "taskDefinition": "app", "count": 1, "clientToken": "t"}
         )
 
         async def send() -> RunTaskOutcome:
@@ -126,8 +136,10 @@ def test_run_task_is_sent_when_called_not_when_awaited(clients: AwsClients) -> N
     from ecs_scheduler.model.launch import RunTaskCall
 
     response = {"tasks": [{"taskArn": arn(1), "lastStatus": "PROVISIONING"}], "failures": []}
-    call = RunTaskCall(None, {"cluster": CLUSTER, "taskDefinition": "app", "count": 1, "clientToken": "t"})
-    with Stubber(clients.client("ecs", None)) as stub:
+    call = RunTaskCall(
+        AwsScope(None), {"cluster": CLUSTER, "taskDefinition": "app", "count": 1, "clientToken": "t"}
+    )
+    with Stubber(clients.client("ecs", AwsScope(None))) as stub:
         stub.add_response("run_task", response)
 
         async def send_then_wait() -> RunTaskOutcome:

@@ -48,12 +48,24 @@ def test_every_call_the_adapters_make_is_granted() -> None:
 def test_least_privilege() -> None:
     assert granted() == {
         "ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "ecs:DescribeTaskDefinition",
-        "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "iam:PassRole",
+        "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition",
+        "ecs:TagResource", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "iam:PassRole", "sts:AssumeRole",
     }  # fmt: skip
     assert not any("*" in action for action in granted())
     pass_role = next(s for s in POLICY["Statement"] if s["Action"] == "iam:PassRole")
     assert pass_role["Resource"] != "*"
     assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == "ecs-tasks.amazonaws.com"
+    tagging = next(s for s in POLICY["Statement"] if s["Action"] == "ecs:TagResource")
+    assert tagging["Condition"]["StringEquals"]["ecs:CreateAction"] == "RegisterTaskDefinition"
+    assert tagging["Resource"].endswith("task-definition/ecs-scheduler_*")  # only the operator's families
+
+
+def test_target_roles_trust_the_operator_with_an_external_id() -> None:
+    trust = json.loads((ROOT / "docs" / "iam-target-role-trust.json").read_text())
+    (statement,) = trust["Statement"]
+    assert statement["Action"] == "sts:AssumeRole"
+    assert "sts:ExternalId" in statement["Condition"]["StringEquals"]
+    assert statement["Condition"]["StringLike"]["sts:RoleSessionName"].startswith("ecs-scheduler-")
 
 
 def test_the_adapters_calls_are_found() -> None:
@@ -61,5 +73,7 @@ def test_the_adapters_calls_are_found() -> None:
         "ecs:RunTask",
         "ecs:ListTasks",
         "ecs:DescribeTaskDefinition",
+        "ecs:RegisterTaskDefinition",
+        "ecs:DeregisterTaskDefinition",
         "sqs:GetQueueAttributes",
     } <= boto_calls()

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.launch import RunTaskOutcome
 from ecs_scheduler.runtime.launches import Launch, all_answered
 from ecs_scheduler.runtime.runs import JobKey, Run
@@ -13,7 +14,9 @@ INSTANT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def launch(futures: list[asyncio.Future[RunTaskOutcome]]) -> Launch:
-    run = Run(key=JobKey("team", "job"), scheduled=INSTANT, cluster="c", region=None, origin="Schedule")
+    run = Run(
+        key=JobKey("team", "job"), scheduled=INSTANT, cluster="c", scope=AwsScope(None), origin="Schedule"
+    )
     return Launch(run, [], futures, INSTANT)
 
 

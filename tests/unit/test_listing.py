@@ -60,6 +60,7 @@ def test_writes_of_the_initial_list_wait_for_its_end(listing_ends_by: str, wait:
             kube=kube,
             clock=FixedClock(INSTANT),
             triggers={},  # type: ignore[arg-type]
+            task_definitions=None,  # type: ignore[arg-type]
         )
         scheduler.activate()
         for index in range(20):

@@ -3,9 +3,13 @@ earliest first and namespaces taking turns, at the limit's pace; past a deadline
 sent; a throttle slows the lane down. A fake ECS and a fake clock: no sleeping on real time."""
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from ecs_scheduler.model.aws import AssumedRole, AwsScope
 from ecs_scheduler.model.config import ECS_RATE_LIMITS, RateLimit
 from ecs_scheduler.model.launch import RunTaskCall, RunTaskOutcome
 from ecs_scheduler.runtime.metrics import Metrics
@@ -63,7 +67,7 @@ class Clock:
 
 def call(token: str, namespace: str = "a", at: float = 0.0, deadline: float | None = None) -> RunTaskCall:
     return RunTaskCall(
-        "us-east-1",
+        AwsScope("us-east-1"),
         {"cluster": "c", "taskDefinition": "t", "count": 1, "clientToken": token},
         namespace=namespace,
         scheduled=T0 + timedelta(seconds=at),
@@ -145,7 +149,7 @@ def test_a_throttle_from_ecs_halves_the_pace_of_that_lane(monkeypatch: Any) -> N
 
     async def scenario() -> None:
         await ecs.run_task(call("t0"))
-        ecs.throttled("RunTask", "us-east-1")  # as botocore's hook reports it, from a pool thread
+        ecs.throttled("RunTask", AwsScope("us-east-1"))  # as botocore's hook reports it, from a pool thread
         await asyncio.sleep(0)
         await asyncio.gather(*(ecs.run_task(call(f"t{i}")) for i in range(1, 4)))
 
@@ -162,7 +166,38 @@ def test_other_apis_wait_for_a_token_of_their_own(monkeypatch: Any) -> None:
     async def scenario() -> None:
         await ecs.run_task(call("t0"))  # RunTask's bucket is not DescribeTasks'
         for _ in range(3):
-            await ecs.describe_tasks(cluster="c", region="us-east-1", arns=["a"])
+            await ecs.describe_tasks(cluster="c", scope=AwsScope("us-east-1"), arns=["a"])
 
     asyncio.run(scenario())
     assert inner.sent == [(0.0, "t0"), (0.0, "describe"), (0.5, "describe"), (1.0, "describe")]
+
+
+def role(account: str, name: str) -> AssumedRole:
+    return AssumedRole(f"arn:aws:iam::{account}:role/{name}", "ecs-scheduler-team")
+
+
+@pytest.mark.parametrize(
+    ("name", "scopes", "sent_at"),
+    [
+        ("one account, two roles: one bucket", [AwsScope("us-east-1", role("222222222222", "a")),
+                                                 AwsScope("us-east-1", role("222222222222", "b"))], [0.0, 0.5]),
+        ("two accounts: a bucket each", [AwsScope("us-east-1", role("222222222222", "a")),
+                                         AwsScope("us-east-1", role("333333333333", "a"))], [0.0, 0.0]),
+        ("the operator's own and a role's account", [AwsScope("us-east-1"),
+                                                      AwsScope("us-east-1", role("222222222222", "a"))], [0.0, 0.0]),
+        ("one account, two regions", [AwsScope("us-east-1", role("222222222222", "a")),
+                                      AwsScope("eu-west-1", role("222222222222", "a"))], [0.0, 0.0]),
+    ],
+)  # fmt: skip
+def test_lanes_are_per_account_and_region(
+    name: str, scopes: list[AwsScope], sent_at: list[float], monkeypatch: Any
+) -> None:
+    ecs, inner, _, _ = paced(2, 1, monkeypatch)
+
+    async def scenario() -> None:
+        await asyncio.gather(
+            *(ecs.run_task(dataclasses.replace(call(f"t{i}"), scope=s)) for i, s in enumerate(scopes))
+        )
+
+    asyncio.run(scenario())
+    assert [at for at, _ in inner.sent] == sent_at, name

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ecs_scheduler.core.plan import JobIdentity, client_token, overrides_size, run_task_calls, split_counts
+from ecs_scheduler.model.aws import AssumedRole, AwsScope
 from ecs_scheduler.model.spec import Overrides, ScheduledEcsJobSpec
 
 JOB = JobIdentity("team-a", "nightly", "0b7d6a38-5a2c-4a3e-9d36-2b1b4bfb9a11")
@@ -28,13 +29,31 @@ def test_client_token_is_deterministic_and_distinct() -> None:
     assert token != client_token("another-uid", INSTANT, 0)
 
 
+def test_tokens_in_other_accounts_are_unique_per_cluster_arn() -> None:
+    own = client_token(JOB.uid, INSTANT, 0)
+    in_b = client_token(JOB.uid, INSTANT, 0, place="222222222222:eu-west-1:batch")
+    assert len({own, in_b, client_token(JOB.uid, INSTANT, 0, place="333333333333:eu-west-1:batch"),
+                client_token(JOB.uid, INSTANT, 0, place="222222222222:eu-west-1:other")}) == 4  # fmt: skip
+    assert in_b == client_token(JOB.uid, INSTANT, 0, place="222222222222:eu-west-1:batch")
+    spec = ScheduledEcsJobSpec.model_validate(
+        {"taskDefinition": "t", "schedule": "@daily", "cluster": "batch"}
+    )
+    role = AssumedRole("arn:aws:iam::222222222222:role/r", "ecs-scheduler-ns")
+    (call,) = run_task_calls(spec, job=JOB, instant=INSTANT, task_count=1, default_cluster="c",
+                             scope=AwsScope("eu-west-1", role), started_by="s")  # fmt: skip
+    assert call.client_token == in_b
+    (plain,) = run_task_calls(spec, job=JOB, instant=INSTANT, task_count=1, default_cluster="c",
+                              scope=AwsScope("eu-west-1"), started_by="s")  # fmt: skip
+    assert plain.client_token == own, "jobs in the operator's own account keep the tokens they always had"
+
+
 def test_minimal_request() -> None:
     spec = ScheduledEcsJobSpec.model_validate({"taskDefinition": "sleeper-task", "schedule": "@hourly"})
     calls = run_task_calls(
-        spec, job=JOB, instant=INSTANT, task_count=1, default_cluster="main", default_region="eu-west-1",
+        spec, job=JOB, instant=INSTANT, task_count=1, default_cluster="main", scope=AwsScope("eu-west-1"),
         started_by="ecs-scheduler",
     )  # fmt: skip
-    assert [c.region for c in calls] == ["eu-west-1"]
+    assert [c.scope for c in calls] == [AwsScope("eu-west-1")]
     assert calls[0].request == {
         "cluster": "main",
         "taskDefinition": "sleeper-task",
@@ -79,10 +98,10 @@ def test_full_request() -> None:
         }
     )
     (call,) = run_task_calls(
-        spec, job=JOB, instant=INSTANT, task_count=2, default_cluster="main", default_region="eu-west-1",
+        spec, job=JOB, instant=INSTANT, task_count=2, default_cluster="main", scope=AwsScope("us-east-2"),
         started_by="scheduler-x",
     )  # fmt: skip
-    assert call.region == "us-east-2"
+    assert call.scope == AwsScope("us-east-2")
     assert call.request == {
         "cluster": "batch",
         "taskDefinition": "arn:aws:ecs:eu-west-1:123456789012:task-definition/report:7",
@@ -138,7 +157,13 @@ def test_capacity_providers_and_placement() -> None:
         }
     )
     (call,) = run_task_calls(
-        spec, job=JOB, instant=INSTANT, task_count=1, default_cluster="c", default_region=None, started_by="s"
+        spec,
+        job=JOB,
+        instant=INSTANT,
+        task_count=1,
+        default_cluster="c",
+        scope=AwsScope(None),
+        started_by="s",
     )
     assert call.request["capacityProviderStrategy"] == [
         {"capacityProvider": "FARGATE_SPOT", "weight": 3},
@@ -161,7 +186,7 @@ def test_twenty_three_tasks_make_three_calls_with_their_own_tokens() -> None:
         instant=INSTANT,
         task_count=23,
         default_cluster="c",
-        default_region=None,
+        scope=AwsScope(None),
         started_by="s",
     )
     assert [c.count for c in calls] == [10, 10, 3]

@@ -14,6 +14,7 @@ from botocore.stub import Stubber
 from ecs_scheduler.adapters.aws import AwsClients
 from ecs_scheduler.adapters.triggers import SqsQueueDepth
 from ecs_scheduler.core.scaling import decide
+from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.spec import SqsTrigger
 from ecs_scheduler.model.trigger import QueueDepth, TriggerFailure
 
@@ -44,7 +45,7 @@ def attributes_response(visible: int, in_flight: int = 0, delayed: int = 0) -> d
 
 
 def test_five_thousand_messages_with_max_count_ten(clients: AwsClients) -> None:
-    client = clients.client("sqs", "us-east-1")
+    client = clients.client("sqs", AwsScope("us-east-1"))
     source = SqsQueueDepth(clients)
     with Stubber(client) as stub:
         stub.add_response("get_queue_url", {"QueueUrl": URL}, {"QueueName": "work"})
@@ -53,21 +54,21 @@ def test_five_thousand_messages_with_max_count_ten(clients: AwsClients) -> None:
             attributes_response(5000, 7, 3),
             {"QueueUrl": URL, "AttributeNames": ATTRIBUTES},
         )
-        measured = asyncio.run(source.measure(trigger(), region=None, instant=INSTANT))
+        measured = asyncio.run(source.measure(trigger(), scope=AwsScope(None), instant=INSTANT))
         stub.assert_no_pending_responses()
     assert measured == QueueDepth(5000, 7, 3)
     assert decide(trigger(), measured, task_count=1, max_count=10).tasks == 10
 
 
 def test_jobs_at_one_instant_share_one_call_and_the_url_is_resolved_once(clients: AwsClients) -> None:
-    client = clients.client("sqs", "us-east-1")
+    client = clients.client("sqs", AwsScope("us-east-1"))
     source = SqsQueueDepth(clients)
 
     async def three_jobs_then_a_later_check() -> list[QueueDepth]:
         together = await asyncio.gather(
-            *(source.measure(trigger(), region=None, instant=INSTANT) for _ in range(3))
+            *(source.measure(trigger(), scope=AwsScope(None), instant=INSTANT) for _ in range(3))
         )
-        later = await source.measure(trigger(), region=None, instant=INSTANT.replace(minute=1))
+        later = await source.measure(trigger(), scope=AwsScope(None), instant=INSTANT.replace(minute=1))
         return [*together, later]
 
     with Stubber(client) as stub:
@@ -94,7 +95,7 @@ def test_jobs_at_one_instant_share_one_call_and_the_url_is_resolved_once(clients
 def test_errors_become_trigger_failures_and_the_name_is_resolved_again(
     clients: AwsClients, code: str, message: str
 ) -> None:
-    client = clients.client("sqs", "us-east-1")
+    client = clients.client("sqs", AwsScope("us-east-1"))
     source = SqsQueueDepth(clients)
     with Stubber(client) as stub:
         stub.add_response("get_queue_url", {"QueueUrl": URL}, {"QueueName": "work"})
@@ -106,24 +107,26 @@ def test_errors_become_trigger_failures_and_the_name_is_resolved_again(
             "get_queue_attributes", attributes_response(1), {"QueueUrl": URL, "AttributeNames": ATTRIBUTES}
         )
         with pytest.raises(TriggerFailure) as caught:
-            asyncio.run(source.measure(trigger(), region=None, instant=INSTANT))
+            asyncio.run(source.measure(trigger(), scope=AwsScope(None), instant=INSTANT))
         assert (caught.value.code, caught.value.message) == (code, message)
         assert (
-            asyncio.run(source.measure(trigger(), region=None, instant=INSTANT.replace(minute=1))).visible
+            asyncio.run(
+                source.measure(trigger(), scope=AwsScope(None), instant=INSTANT.replace(minute=1))
+            ).visible
             == 1
         )
         stub.assert_no_pending_responses()
 
 
 def test_queue_url_needs_no_resolution(clients: AwsClients) -> None:
-    client = clients.client("sqs", "us-east-1")
+    client = clients.client("sqs", AwsScope("us-east-1"))
     with Stubber(client) as stub:
         stub.add_response(
             "get_queue_attributes", attributes_response(3), {"QueueUrl": URL, "AttributeNames": ATTRIBUTES}
         )
         depth = asyncio.run(
             SqsQueueDepth(clients).measure(
-                trigger(queueName=None, queueUrl=URL), region=None, instant=INSTANT
+                trigger(queueName=None, queueUrl=URL), scope=AwsScope(None), instant=INSTANT
             )
         )
         stub.assert_no_pending_responses()

@@ -6,25 +6,26 @@ from typing import Any
 from bench.awsstandin import AwsStandIn
 
 from ecs_scheduler.adapters.aws import AwsClients
+from ecs_scheduler.model.aws import AwsScope
 from tests.e2e.awsproxy import EcsBuckets
 
 REQUEST: dict[str, Any] = {"cluster": "c", "taskDefinition": "t:1", "count": 1, "clientToken": "x" * 32}
 
 
-def test_each_throttled_attempt_is_told_with_its_operation_and_region(monkeypatch: Any) -> None:
+def test_each_throttled_attempt_is_told_with_its_operation_and_scope(monkeypatch: Any) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     stand_in = AwsStandIn(EcsBuckets({"RunTask": (0.001, 1)}))
-    told: list[tuple[str, str | None]] = []
+    told: list[tuple[str, AwsScope]] = []
     clients = AwsClients(
         default_region="eu-west-1",
         endpoint_url=stand_in.url,
         concurrency=1,
         max_attempts=3,
-        throttles=lambda operation, region: told.append((operation, region)),
+        throttles=lambda operation, scope: told.append((operation, scope)),
     )
     try:
-        ecs = clients.client("ecs", None)
+        ecs = clients.client("ecs", AwsScope(None))
         ecs.run_task(**REQUEST)  # the bucket's one token
         try:
             ecs.run_task(**REQUEST)
@@ -37,4 +38,4 @@ def test_each_throttled_attempt_is_told_with_its_operation_and_region(monkeypatc
     assert stand_in.buckets is not None
     throttled = stand_in.buckets.throttled["RunTask"]
     assert throttled >= 3  # the first attempt and botocore's retries of it
-    assert told == [("RunTask", "eu-west-1")] * throttled  # each attempt told, nothing else
+    assert told == [("RunTask", AwsScope("eu-west-1"))] * throttled  # each attempt told, nothing else

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from ecs_scheduler.core.tasks import TaskReport
+from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.model.launch import RunTaskCall, RunTaskOutcome
 from ecs_scheduler.runtime.metrics import Metrics
@@ -23,19 +24,19 @@ class FakeEcs:
         raise NotImplementedError
 
     async def describe_tasks(
-        self, *, cluster: str, region: str | None, arns: list[str], tags: bool = False
+        self, *, cluster: str, scope: AwsScope, arns: list[str], tags: bool = False
     ) -> list[dict[str, Any]]:
-        self.calls.append((region, cluster, list(arns)))
+        self.calls.append((scope.region, cluster, list(arns)))
         return [{"taskArn": a, "lastStatus": self.statuses[a]} for a in arns if a in self.statuses]
 
-    async def stop_task(self, *, cluster: str, region: str | None, arn: str, reason: str) -> None:
+    async def stop_task(self, *, cluster: str, scope: AwsScope, arn: str, reason: str) -> None:
         raise NotImplementedError
 
-    async def list_tasks(self, *, cluster: str, region: str | None, started_by: str) -> list[str]:
+    async def list_tasks(self, *, cluster: str, scope: AwsScope, started_by: str) -> list[str]:
         return []
 
     async def essential_containers(
-        self, *, region: str | None, task_definition_arn: str
+        self, *, scope: AwsScope, task_definition_arn: str
     ) -> frozenset[str] | None:
         return None
 
@@ -45,7 +46,7 @@ def run_of(job: str, arns: list[str], cluster: str = "default") -> Run:
         key=JobKey("ns", job),
         scheduled=datetime(2026, 11, 22, tzinfo=UTC),
         cluster=cluster,
-        region="us-east-1",
+        scope=AwsScope("us-east-1"),
         reports={a: TaskReport(a, "PROVISIONING") for a in arns},
     )
 

@@ -10,7 +10,8 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecs_scheduler.adapters.aws import AwsClients
+from ecs_scheduler.adapters.aws import ASSUME_ROLE_FAILED, AssumeRoleFailed, AwsClients
+from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.launch import LaunchFailure, RunTaskCall, RunTaskOutcome
 
 logger = logging.getLogger(__name__)
@@ -31,19 +32,19 @@ class EcsApi(Protocol):
         ...
 
     async def describe_tasks(
-        self, *, cluster: str, region: str | None, arns: list[str], tags: bool = False
+        self, *, cluster: str, scope: AwsScope, arns: list[str], tags: bool = False
     ) -> list[dict[str, Any]]:
         """The tasks ECS still knows among `arns` (forgotten ones are absent), 100 per call."""
         ...
 
-    async def stop_task(self, *, cluster: str, region: str | None, arn: str, reason: str) -> None: ...
+    async def stop_task(self, *, cluster: str, scope: AwsScope, arn: str, reason: str) -> None: ...
 
-    async def list_tasks(self, *, cluster: str, region: str | None, started_by: str) -> list[str]:
+    async def list_tasks(self, *, cluster: str, scope: AwsScope, started_by: str) -> list[str]:
         """ARNs of running and recently stopped tasks with this startedBy."""
         ...
 
     async def essential_containers(
-        self, *, region: str | None, task_definition_arn: str
+        self, *, scope: AwsScope, task_definition_arn: str
     ) -> frozenset[str] | None:
         """Names of the essential containers, or None when the definition cannot be read."""
         ...
@@ -78,14 +79,18 @@ class Boto3Ecs:
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
         # Task definition revisions are immutable, so their essential containers never change.
-        self._essentials: dict[tuple[str | None, str], frozenset[str] | None] = {}
+        self._essentials: dict[tuple[AwsScope, str], frozenset[str] | None] = {}
 
-    def _client(self, region: str | None) -> Any:
-        return self._clients.client("ecs", region)
+    def _client(self, scope: AwsScope) -> Any:
+        return self._clients.client("ecs", scope)
 
     def _run_task_blocking(self, call: RunTaskCall) -> RunTaskOutcome:
         try:
-            response = self._client(call.region).run_task(**call.request)
+            response = self._client(call.scope).run_task(**call.request)
+        except AssumeRoleFailed as error:  # nothing reached ECS: certain, and said as STS said it
+            return RunTaskOutcome(
+                failures=(LaunchFailure(ASSUME_ROLE_FAILED, f"{error.code}: {error.message}"),)
+            )
         except ClientError as error:
             info = error.response.get("Error", {})
             status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
@@ -101,9 +106,9 @@ class Boto3Ecs:
         return self._clients.submit(lambda: self._run_task_blocking(call))
 
     def _describe_blocking(
-        self, cluster: str, region: str | None, arns: list[str], tags: bool
+        self, cluster: str, scope: AwsScope, arns: list[str], tags: bool
     ) -> list[dict[str, Any]]:
-        client = self._client(region)
+        client = self._client(scope)
         include = {"include": ["TAGS"]} if tags else {}
         found: list[dict[str, Any]] = []
         for start in range(0, len(arns), DESCRIBE_BATCH):
@@ -112,37 +117,37 @@ class Boto3Ecs:
         return found
 
     async def describe_tasks(
-        self, *, cluster: str, region: str | None, arns: list[str], tags: bool = False
+        self, *, cluster: str, scope: AwsScope, arns: list[str], tags: bool = False
     ) -> list[dict[str, Any]]:
         if not arns:
             return []
-        return await self._clients.call(lambda: self._describe_blocking(cluster, region, arns, tags))
+        return await self._clients.call(lambda: self._describe_blocking(cluster, scope, arns, tags))
 
-    async def stop_task(self, *, cluster: str, region: str | None, arn: str, reason: str) -> None:
+    async def stop_task(self, *, cluster: str, scope: AwsScope, arn: str, reason: str) -> None:
         # ECS caps the reason at 255 characters.
         await self._clients.call(
-            lambda: self._client(region).stop_task(cluster=cluster, task=arn, reason=reason[:255])
+            lambda: self._client(scope).stop_task(cluster=cluster, task=arn, reason=reason[:255])
         )
 
-    def _list_blocking(self, cluster: str, region: str | None, started_by: str) -> list[str]:
-        paginator = self._client(region).get_paginator("list_tasks")
+    def _list_blocking(self, cluster: str, scope: AwsScope, started_by: str) -> list[str]:
+        paginator = self._client(scope).get_paginator("list_tasks")
         arns: list[str] = []
         for desired in ("RUNNING", "STOPPED"):
             for page in paginator.paginate(cluster=cluster, startedBy=started_by, desiredStatus=desired):
                 arns += page.get("taskArns", [])
         return list(dict.fromkeys(arns))
 
-    async def list_tasks(self, *, cluster: str, region: str | None, started_by: str) -> list[str]:
-        return await self._clients.call(lambda: self._list_blocking(cluster, region, started_by))
+    async def list_tasks(self, *, cluster: str, scope: AwsScope, started_by: str) -> list[str]:
+        return await self._clients.call(lambda: self._list_blocking(cluster, scope, started_by))
 
     async def essential_containers(
-        self, *, region: str | None, task_definition_arn: str
+        self, *, scope: AwsScope, task_definition_arn: str
     ) -> frozenset[str] | None:
-        key = (region, task_definition_arn)
+        key = (scope, task_definition_arn)
         if key not in self._essentials:
             try:
                 response = await self._clients.call(
-                    lambda: self._client(region).describe_task_definition(taskDefinition=task_definition_arn)
+                    lambda: self._client(scope).describe_task_definition(taskDefinition=task_definition_arn)
                 )
             except EcsError as error:
                 # Without the definition every container counts as essential: stricter, never laxer.

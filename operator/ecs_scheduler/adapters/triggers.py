@@ -8,13 +8,15 @@ measurements are memoised per (queue, instant) while they are in flight and shor
 """
 
 import asyncio
+import dataclasses
 import logging
 from datetime import datetime
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecs_scheduler.adapters.aws import AwsClients
+from ecs_scheduler.adapters.aws import ASSUME_ROLE_FAILED, AssumeRoleFailed, AwsClients
+from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.spec import SqsTrigger
 from ecs_scheduler.model.trigger import QueueDepth, TriggerFailure
 
@@ -31,10 +33,14 @@ _MEMO_LIMIT = 4096
 class TriggerSource(Protocol):
     """Measures a trigger's source at a check instant."""
 
-    async def measure(self, trigger: SqsTrigger, *, region: str | None, instant: datetime) -> QueueDepth: ...
+    async def measure(self, trigger: SqsTrigger, *, scope: AwsScope, instant: datetime) -> QueueDepth:
+        """The queue's depth, read with the job's credentials (`scope`) in the trigger's region."""
+        ...
 
 
 def _failure(error: Exception) -> TriggerFailure:
+    if isinstance(error, AssumeRoleFailed):
+        return TriggerFailure(ASSUME_ROLE_FAILED, f"{error.code}: {error.message}")
     if isinstance(error, ClientError):
         info = error.response.get("Error", {})
         return TriggerFailure(str(info.get("Code", "ClientError")), str(info.get("Message", "")))
@@ -46,26 +52,26 @@ class SqsQueueDepth:
 
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
-        self._urls: dict[tuple[str | None, str], str] = {}
-        self._memo: dict[tuple[str | None, str, datetime], asyncio.Future[QueueDepth]] = {}
+        self._urls: dict[tuple[AwsScope, str], str] = {}
+        self._memo: dict[tuple[AwsScope, str, datetime], asyncio.Future[QueueDepth]] = {}
 
-    def _url_blocking(self, client: Any, region: str | None, trigger: SqsTrigger) -> str:
+    def _url_blocking(self, client: Any, scope: AwsScope, trigger: SqsTrigger) -> str:
         if trigger.queue_url:
             return trigger.queue_url
         assert trigger.queue_name is not None
-        key = (region, trigger.queue_name)
+        key = (scope, trigger.queue_name)
         if key not in self._urls:
             self._urls[key] = str(client.get_queue_url(QueueName=trigger.queue_name)["QueueUrl"])
         return self._urls[key]
 
-    def _measure_blocking(self, trigger: SqsTrigger, region: str | None) -> QueueDepth:
-        client = self._clients.client("sqs", region)
+    def _measure_blocking(self, trigger: SqsTrigger, scope: AwsScope) -> QueueDepth:
+        client = self._clients.client("sqs", scope)
         try:
-            url = self._url_blocking(client, region, trigger)
+            url = self._url_blocking(client, scope, trigger)
             attributes = client.get_queue_attributes(QueueUrl=url, AttributeNames=_ATTRIBUTES)["Attributes"]
         except (ClientError, BotoCoreError) as error:
             if trigger.queue_name:
-                self._urls.pop((region, trigger.queue_name), None)  # re-resolve: the queue may come back
+                self._urls.pop((scope, trigger.queue_name), None)  # re-resolve: the queue may come back
             raise _failure(error) from None
         return QueueDepth(
             visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
@@ -73,15 +79,15 @@ class SqsQueueDepth:
             delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
         )
 
-    async def measure(self, trigger: SqsTrigger, *, region: str | None, instant: datetime) -> QueueDepth:
-        region = trigger.region or region
+    async def measure(self, trigger: SqsTrigger, *, scope: AwsScope, instant: datetime) -> QueueDepth:
+        if trigger.region is not None:
+            scope = dataclasses.replace(scope, region=trigger.region)
         queue = trigger.queue_url or trigger.queue_name or ""
-        key = (region, queue, instant)
+        key = (scope, queue, instant)
         future = self._memo.get(key)
         if future is None:
-            future = asyncio.ensure_future(
-                self._clients.call(lambda: self._measure_blocking(trigger, region))
-            )
+            where = scope
+            future = asyncio.ensure_future(self._clients.call(lambda: self._measure_blocking(trigger, where)))
             self._memo[key] = future
             if len(self._memo) > _MEMO_LIMIT:
                 for old in [k for k, f in self._memo.items() if f.done()][: _MEMO_LIMIT // 2]:

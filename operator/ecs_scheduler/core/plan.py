@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ecs_scheduler.model import names
+from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.launch import RunTaskCall
 from ecs_scheduler.model.spec import MAX_TASKS_PER_FIRE, Overrides, ScheduledEcsJobSpec
 
@@ -39,16 +40,27 @@ def split_counts(total: int, per_call: int = MAX_TASKS_PER_CALL) -> list[int]:
 
 
 def client_token(
-    uid: str, instant: datetime, call_index: int, *, run_now: str | None = None, attempt: int = 1
+    uid: str,
+    instant: datetime,
+    call_index: int,
+    *,
+    run_now: str | None = None,
+    attempt: int = 1,
+    place: str | None = None,
 ) -> str:
     """Deterministic idempotency token: the same job, run and call always give the same one.
 
     A run is its scheduled instant, or for a manual run the run-now annotation value (its
     instant is only the moment it was seen, which a restart would change). Each retry attempt
-    gets its own token, or ECS would answer it with the failed attempt's tasks.
+    gets its own token, or ECS would answer it with the failed attempt's tasks. `place` (the
+    target cluster as account:region:cluster, for jobs in another account) makes tokens unique
+    per cluster ARN; jobs in the operator's own account keep the tokens they always had, so an
+    upgrade never relaunches a run.
     """
     run = f"run-now:{run_now}" if run_now is not None else instant.astimezone(UTC).isoformat()
     material = f"{uid}|{run}|{call_index}" + (f"|attempt:{attempt}" if attempt > 1 else "")
+    if place is not None:
+        material += f"|at:{place}"
     token = "es-" + hashlib.sha256(material.encode()).hexdigest()[:48]
     assert len(token) <= MAX_CLIENT_TOKEN_CHARS
     return token
@@ -94,10 +106,12 @@ def _tags(spec: ScheduledEcsJobSpec, job: JobIdentity, instant: datetime) -> lis
     return [{"key": k, "value": v} for k, v in tags.items()]
 
 
-def _base_request(spec: ScheduledEcsJobSpec, *, cluster: str, started_by: str) -> dict[str, Any]:
+def _base_request(
+    spec: ScheduledEcsJobSpec, *, cluster: str, started_by: str, task_definition: str
+) -> dict[str, Any]:
     request: dict[str, Any] = {
         "cluster": cluster,
-        "taskDefinition": spec.task_definition,
+        "taskDefinition": task_definition,
         "startedBy": started_by,
     }
     if spec.overrides is not None:
@@ -137,15 +151,20 @@ def run_task_calls(
     instant: datetime,
     task_count: int,
     default_cluster: str,
-    default_region: str | None,
+    scope: AwsScope,
     started_by: str,
     run_now: str | None = None,
     attempt: int = 1,
+    registered: str | None = None,
 ) -> list[RunTaskCall]:
-    """The RunTask calls that start `task_count` tasks for the fire at `instant`."""
-    base = _base_request(spec, cluster=spec.cluster or default_cluster, started_by=started_by)
+    """The RunTask calls that start `task_count` tasks for the fire at `instant`, sent to `scope`.
+    `registered` is the task definition the operator registered for a container job."""
+    task_definition = registered or spec.task_definition
+    assert task_definition is not None, "a container job launches its registered definition"
+    cluster = spec.cluster or default_cluster
+    base = _base_request(spec, cluster=cluster, started_by=started_by, task_definition=task_definition)
     base["tags"] = _tags(spec, job, instant)
-    region = spec.region or default_region
+    place = f"{scope.account}:{scope.region or ''}:{cluster}" if scope.role is not None else None
     # Only a scheduled first attempt can miss its start; a retry or a run-now waits its turn.
     deadline = (
         instant + timedelta(seconds=spec.starting_deadline_seconds)
@@ -154,11 +173,13 @@ def run_task_calls(
     )
     return [
         RunTaskCall(
-            region,
+            scope,
             {
                 **base,
                 "count": count,
-                "clientToken": client_token(job.uid, instant, index, run_now=run_now, attempt=attempt),
+                "clientToken": client_token(
+                    job.uid, instant, index, run_now=run_now, attempt=attempt, place=place
+                ),
             },
             namespace=job.namespace,
             scheduled=instant,

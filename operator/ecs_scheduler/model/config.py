@@ -53,6 +53,8 @@ class OperatorConfig:
     aws_endpoint_url: str | None = None
     aws_concurrency: int = 16
     aws_max_attempts: int = 5
+    assume_role_duration: int = 3600
+    """DurationSeconds of the sessions assumed for jobs' roles (900 to the role's maximum)."""
     kube_concurrency: int = 16
     """Kubernetes writes (status patches, Events) in flight at once."""
     status_merge_window: float = 60.0

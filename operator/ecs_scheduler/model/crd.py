@@ -10,7 +10,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from ecs_scheduler.model import names
-from ecs_scheduler.model.spec import SPEC_CEL_RULES, TRIGGER_CEL_RULES, ScheduledEcsJobSpec
+from ecs_scheduler.model.spec import (
+    CONTAINER_CEL_RULES,
+    SPEC_CEL_RULES,
+    TRIGGER_CEL_RULES,
+    ScheduledEcsJobSpec,
+)
 from ecs_scheduler.model.status import ScheduledEcsJobStatus
 
 JsonSchema = dict[str, Any]
@@ -74,9 +79,8 @@ def custom_resource_definition() -> JsonSchema:
     """The full CRD manifest for ScheduledEcsJob."""
     spec_schema = openapi_schema(ScheduledEcsJobSpec)
     spec_schema["x-kubernetes-validations"] = [dict(rule) for rule in SPEC_CEL_RULES]
-    spec_schema["properties"]["trigger"]["x-kubernetes-validations"] = [
-        dict(rule) for rule in TRIGGER_CEL_RULES
-    ]
+    for field, rules in (("trigger", TRIGGER_CEL_RULES), ("container", CONTAINER_CEL_RULES)):
+        spec_schema["properties"][field]["x-kubernetes-validations"] = [dict(rule) for rule in rules]
     status_schema = openapi_schema(ScheduledEcsJobStatus)
     return {
         "apiVersion": "apiextensions.k8s.io/v1",

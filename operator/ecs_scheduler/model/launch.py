@@ -4,12 +4,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ecs_scheduler.model.aws import AwsScope
+
 
 @dataclass(frozen=True)
 class RunTaskCall:
-    """One ECS RunTask call: its region and its request body, exactly as the API takes it."""
+    """One ECS RunTask call: where it goes (credentials and region) and its request body,
+    exactly as the API takes it."""
 
-    region: str | None
+    scope: AwsScope
     request: dict[str, Any]
     namespace: str = ""
     """Whose turn it is when calls queue behind the RunTask rate limit."""

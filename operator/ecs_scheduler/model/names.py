@@ -19,3 +19,9 @@ RUN_NOW_ANNOTATION = f"{GROUP}/run-now"
 USER_AGENT = f"ecs-scheduler/{__version__}"
 """How the operator names itself to Kubernetes (audit logs, the tests' request record tell its
 requests apart by it) and to AWS (CloudTrail)."""
+
+MANAGED_FAMILY_PREFIX = "ecs-scheduler_"
+"""Task definition families the operator registers for container jobs start with this."""
+CONTENT_HASH_TAG = f"{GROUP}/content-hash"
+"""On a registered task definition: the hash of what was registered, so an identical container
+spec finds its revision again instead of registering a new one."""

@@ -15,6 +15,10 @@ MAX_TASKS_PER_FIRE = 50
 """The hard cap on tasks started by one fire, inherited from the classic ECS Scheduler."""
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+RoleArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$")
+]
+ContainerName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,255}$")]
 
 
 class ContainerOverride(ApiModel):
@@ -95,6 +99,84 @@ class PlacementStrategy(ApiModel):
     )
 
 
+class RuntimePlatform(ApiModel):
+    """The CPU architecture and operating system the task needs (Fargate and EC2)."""
+
+    cpu_architecture: Literal["X86_64", "ARM64"] | None = Field(default=None, description="X86_64 or ARM64.")
+    operating_system_family: NonEmpty | None = Field(
+        default=None, description="LINUX (default) or a WINDOWS_SERVER_* family."
+    )
+
+
+class ContainerSpec(ApiModel):
+    """A container to run, for which the operator registers and maintains the task definition
+    (family ecs-scheduler_<namespace>_<name>, one revision per distinct container spec)."""
+
+    image: NonEmpty = Field(
+        description="Container image (repository[:tag] or repository@digest).", max_length=1024
+    )
+    name: ContainerName = Field(
+        default="main", description="Container name (what overrides.containerOverrides[].name refers to)."
+    )
+    command: list[str] | None = Field(default=None, description="Command that replaces the image's command.")
+    entry_point: list[str] | None = Field(default=None, description="Entry point that replaces the image's.")
+    environment: dict[str, str] = Field(default_factory=dict, description="Environment variables.")
+    secrets: dict[str, NonEmpty] = Field(
+        default_factory=dict,
+        description=(
+            "Environment variables read from AWS at task start: name -> ARN of an SSM parameter or a "
+            "Secrets Manager secret. Needs executionRoleArn."
+        ),
+    )
+    cpu: int | None = Field(default=None, ge=0, description="CPU units reserved for the container.")
+    memory: int | None = Field(
+        default=None, ge=4, description="Hard memory limit of the container, in MiB (or set taskMemory)."
+    )
+    log_group: NonEmpty | None = Field(
+        default=None,
+        description="CloudWatch Logs group for the container's output (awslogs driver, stream prefix: the job's name).",
+    )
+    execution_role_arn: RoleArn | None = Field(
+        default=None, description="IAM role ECS uses to pull the image, read secrets and write logs."
+    )
+    task_role_arn: RoleArn | None = Field(default=None, description="IAM role the container's code runs as.")
+    network_mode: Literal["bridge", "host", "awsvpc", "none"] | None = Field(
+        default=None, description="Task network mode; Fargate requires awsvpc (the default there)."
+    )
+    requires_compatibilities: list[Literal["EC2", "FARGATE", "EXTERNAL"]] | None = Field(
+        default=None,
+        max_length=3,
+        description="Launch types the definition must be valid for (FARGATE for Fargate).",
+    )
+    task_cpu: NonEmpty | None = Field(
+        default=None, description="Task-level CPU ('256', '1 vCPU'); required for Fargate."
+    )
+    task_memory: NonEmpty | None = Field(
+        default=None, description="Task-level memory ('512', '1 GB'); required for Fargate."
+    )
+    ephemeral_storage_gib: int | None = Field(
+        default=None, ge=21, le=200, description="Fargate ephemeral storage in GiB (21-200; 20 without it)."
+    )
+    runtime_platform: RuntimePlatform | None = Field(default=None, description="CPU architecture and OS.")
+
+    @property
+    def fargate(self) -> bool:
+        return "FARGATE" in (self.requires_compatibilities or [])
+
+    @model_validator(mode="after")
+    def _check_task_settings(self) -> "ContainerSpec":
+        if self.fargate:
+            if self.network_mode not in (None, "awsvpc"):
+                raise ValueError("FARGATE requires networkMode awsvpc")
+            if self.task_cpu is None or self.task_memory is None:
+                raise ValueError("FARGATE requires taskCpu and taskMemory")
+        if self.memory is None and self.task_memory is None:
+            raise ValueError("memory or taskMemory must be set")
+        if self.secrets and self.execution_role_arn is None:
+            raise ValueError("secrets need executionRoleArn (ECS reads them with it)")
+        return self
+
+
 class SqsTrigger(ApiModel):
     """Start tasks in proportion to an SQS queue's backlog, checked on the schedule."""
 
@@ -166,9 +248,24 @@ LaunchType = Literal["EC2", "FARGATE", "EXTERNAL"]
 class ScheduledEcsJobSpec(ApiModel):
     """What to run on ECS, and when."""
 
-    task_definition: NonEmpty = Field(
-        description="Task definition to run: family, family:revision or full ARN.",
+    task_definition: NonEmpty | None = Field(
+        default=None,
+        description="Task definition to run: family, family:revision or full ARN. Exactly one of taskDefinition, container.",
         max_length=2048,
+    )
+    container: ContainerSpec | None = Field(
+        default=None,
+        description=(
+            "A container to run instead of a task definition: the operator registers its task definition "
+            "(status.taskDefinitionArn). Exactly one of taskDefinition, container."
+        ),
+    )
+    role_arn: RoleArn | None = Field(
+        default=None,
+        description=(
+            "IAM role the operator assumes for everything this job does in AWS (ECS, the SQS trigger): "
+            "for clusters in another account. Defaults to the namespace's defaultRoleArn in the tenant policy."
+        ),
     )
     cluster: NonEmpty | None = Field(
         default=None, description="ECS cluster name or ARN. Defaults to the operator's configured cluster."
@@ -280,6 +377,8 @@ class ScheduledEcsJobSpec(ApiModel):
 
     @model_validator(mode="after")
     def _check_combinations(self) -> "ScheduledEcsJobSpec":
+        if (self.task_definition is None) == (self.container is None):
+            raise ValueError("exactly one of taskDefinition and container must be set")
         if self.launch_type is not None and self.capacity_provider_strategy is not None:
             raise ValueError("launchType and capacityProviderStrategy are mutually exclusive")
         if self.max_count is not None and self.max_count < self.task_count:
@@ -304,9 +403,33 @@ TRIGGER_CEL_RULES = (
     },
 )
 
+CONTAINER_CEL_RULES = (
+    {
+        "rule": "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || "
+        "(has(self.taskCpu) && has(self.taskMemory))",
+        "message": "FARGATE requires taskCpu and taskMemory",
+    },
+    {
+        "rule": "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || "
+        "!has(self.networkMode) || self.networkMode == 'awsvpc'",
+        "message": "FARGATE requires networkMode awsvpc",
+        "fieldPath": ".networkMode",
+    },
+    {"rule": "has(self.memory) || has(self.taskMemory)", "message": "memory or taskMemory must be set"},
+    {
+        "rule": "!has(self.secrets) || size(self.secrets) == 0 || has(self.executionRoleArn)",
+        "message": "secrets need executionRoleArn (ECS reads them with it)",
+        "fieldPath": ".executionRoleArn",
+    },
+)
+
 # CEL rules the API server checks at apply time; the same rules are enforced above for
 # objects that reached the cluster before the CRD carried them.
 SPEC_CEL_RULES = (
+    {
+        "rule": "has(self.taskDefinition) != has(self.container)",
+        "message": "exactly one of taskDefinition and container must be set",
+    },
     {
         "rule": "!(has(self.launchType) && has(self.capacityProviderStrategy))",
         "message": "launchType and capacityProviderStrategy are mutually exclusive",

@@ -9,7 +9,15 @@ from ecs_scheduler.model.base import ApiModel
 
 ConditionStatus = Literal["True", "False", "Unknown"]
 ReadyReason = Literal[
-    "Scheduled", "Suspended", "InvalidSpec", "Forbidden", "Finished", "LaunchFailed", "TriggerError"
+    "Scheduled",
+    "Suspended",
+    "InvalidSpec",
+    "Forbidden",
+    "Finished",
+    "LaunchFailed",
+    "TriggerError",
+    "AssumeRoleFailed",
+    "TaskDefinitionFailed",
 ]
 
 
@@ -63,6 +71,9 @@ class ActiveRun(ApiModel):
         default=0, ge=0, description="Attempt whose clientToken this one reuses (after an uncertain failure)."
     )
     region: str | None = Field(default=None, description="Region the tasks run in.")
+    role_arn: str | None = Field(
+        default=None, description="Role the operator assumed to start and follow them."
+    )
     cluster: str = Field(description="Cluster the tasks run in.")
     task_arns: list[str] = Field(default_factory=list, description="Tasks of this attempt.")
     not_started: int = Field(default=0, ge=0, description="Tasks RunTask did not start.")
@@ -125,5 +136,12 @@ class ScheduledEcsJobStatus(ApiModel):
     )
     run_now_handled: str | None = Field(
         default=None, description="The last value of the ecs-scheduler.dev/run-now annotation acted on."
+    )
+    task_definition_arn: str | None = Field(
+        default=None,
+        description="For a container job: the task definition revision the operator registered and runs.",
+    )
+    task_definition_hash: str | None = Field(
+        default=None, description="Content hash of spec.container that revision was registered from."
     )
     conditions: list[Condition] = Field(default_factory=list, description="Ready and its reason.")

@@ -6,14 +6,40 @@ from ecs_scheduler.model.base import ApiModel
 
 
 class Allowance(ApiModel):
-    """Patterns ('*' matches any text) a namespace's jobs must match. An absent list allows anything."""
+    """Patterns ('*' matches any text) a namespace's jobs must match. An absent list allows anything;
+    an empty list allows nothing."""
 
     clusters: list[str] | None = Field(default=None, description="ECS cluster names (or ARNs).")
     task_definition_families: list[str] | None = Field(
         default=None, description="Task definition families, whatever the revision or ARN form."
     )
     roles: list[str] | None = Field(
-        default=None, description="IAM role ARNs allowed in overrides.taskRoleArn and executionRoleArn."
+        default=None,
+        description=(
+            "IAM role ARNs allowed in overrides.taskRoleArn and executionRoleArn, and in "
+            "container.taskRoleArn and executionRoleArn."
+        ),
+    )
+    image_repositories: list[str] | None = Field(
+        default=None,
+        description="Image repositories (the image without its tag or digest) allowed in spec.container.image.",
+    )
+    assume_roles: list[str] | None = Field(
+        default=None,
+        description="IAM role ARNs the operator may assume for this namespace's jobs (spec.roleArn).",
+    )
+    default_role_arn: str | None = Field(
+        default=None,
+        description="The role assumed for a job without spec.roleArn (none: the operator's own).",
+    )
+    external_id: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=1224,
+        description=(
+            "sts:ExternalId sent when assuming any role for this namespace. Set here, not in the job, so a "
+            "tenant cannot present another tenant's external ID."
+        ),
     )
 
 

@@ -7,7 +7,9 @@ from typing import Any
 from ecs_scheduler.core.events import EventType
 from ecs_scheduler.core.plan import JobIdentity
 from ecs_scheduler.core.status import Readiness, ready_condition, with_condition
+from ecs_scheduler.core.taskdef import Registered
 from ecs_scheduler.core.validation import ValidJob
+from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.model.launch import RunTaskCall
 from ecs_scheduler.runtime.clock import Clock
@@ -28,6 +30,10 @@ class RunFacts:
     resumed_after: datetime | None = None
     """lastScheduleTime as the status said when this process first saw the job."""
     latest_run: Run | None = None
+    registered: Registered | None = None
+    """A container job's latest registered revision (status.taskDefinitionArn)."""
+    stale_revisions: bool = False
+    """Older revisions of the job's family may still be ACTIVE: deregister them once no run uses them."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,10 @@ class JobState:
     conditions: list[dict[str, Any]] = field(default_factory=list)
     facts: RunFacts = field(default_factory=RunFacts)
     prepared: PreparedCalls | None = None
+    scope: AwsScope = field(default_factory=lambda: AwsScope(None))
+    """Where the job's AWS calls go: its region, and the role assumed for it."""
+    registered: str | None = None
+    """A container job's task definition for this spec, once resolved."""
     key: JobKey = field(init=False)
 
     def __post_init__(self) -> None:

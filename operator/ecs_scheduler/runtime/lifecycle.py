@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from ecs_scheduler.adapters.aws import ASSUME_ROLE_FAILED, AssumeRoleFailed
 from ecs_scheduler.adapters.ecs import EcsApi, EcsError
 from ecs_scheduler.adapters.triggers import TriggerSource
 from ecs_scheduler.core.history import with_record
@@ -19,13 +20,14 @@ from ecs_scheduler.core.plan import run_task_calls
 from ecs_scheduler.core.policies import concurrency_action, plan_retry
 from ecs_scheduler.core.scaling import ScalingDecision, decide
 from ecs_scheduler.core.status import Readiness, iso, iso_precise, parse_instant, ready_of, schedule_readiness
+from ecs_scheduler.core.taskdef import family_for, registration
 from ecs_scheduler.core.tasks import TaskReport, run_verdict, task_report
 from ecs_scheduler.model import names
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.model.launch import LaunchFailure, RunTaskCall
 from ecs_scheduler.model.spec import ScheduledEcsJobSpec
-from ecs_scheduler.model.status import RunOrigin, RunOutcome
+from ecs_scheduler.model.status import ReadyReason, RunOrigin, RunOutcome
 from ecs_scheduler.model.trigger import TriggerFailure
 from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
@@ -34,6 +36,7 @@ from ecs_scheduler.runtime.launches import InstantAnswered, Launch, hand_over
 from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.pacing import MISSED
 from ecs_scheduler.runtime.priority import LowPriority
+from ecs_scheduler.runtime.registrar import Registrar
 from ecs_scheduler.runtime.runs import Run
 from ecs_scheduler.runtime.tracker import Tracker
 
@@ -64,8 +67,10 @@ class Lifecycle:
         background: Background,
         jobs: Mapping[JobKey, JobState],
         planned: Callable[[JobKey], datetime | None],
+        registrar: Registrar,
     ) -> None:
         self._config = config
+        self._registrar = registrar
         self._planned = planned
         self._ecs = ecs
         self._triggers = triggers
@@ -95,7 +100,7 @@ class Lifecycle:
         known = {t.get("taskArn"): t for t in last_tasks if isinstance(t, dict)}
         for raw in active:
             try:
-                run = Run.from_status(state.key, raw)
+                run = Run.from_status(state.key, raw, role=state.scope.role)
             except ValueError as error:
                 logger.warning("ignoring unreadable status.active entry of %s: %s", state.key, error)
                 continue
@@ -121,6 +126,8 @@ class Lifecycle:
         assert state.job is not None
         spec = state.job.spec
         marks = self._marks(state, instant, origin, run_now, next_run)
+        if not await self.ensure_registered(state, marks):
+            return
         if spec.concurrency_policy != "Allow" and self.tracker.runs_of(state.key):
             await self.sweep(self.tracker.runs_of(state.key))  # decide on fresh task states
             action = concurrency_action(spec.concurrency_policy, len(self.tracker.runs_of(state.key)))
@@ -159,8 +166,10 @@ class Lifecycle:
         the run must go through `start`. Follow it with `follow`."""
         assert state.job is not None
         spec = state.job.spec
-        if spec.trigger is not None or (
-            spec.concurrency_policy != "Allow" and self.tracker.runs_of(state.key)
+        if (
+            spec.trigger is not None
+            or (spec.container is not None and state.registered is None)
+            or (spec.concurrency_policy != "Allow" and self.tracker.runs_of(state.key))
         ):
             return None
         return self._send(state, spec, self._new_run(state, spec, instant, "Schedule", None), spec.task_count)
@@ -200,9 +209,10 @@ class Lifecycle:
             key=state.key,
             scheduled=instant,
             cluster=spec.cluster or self._config.default_cluster,
-            region=spec.region or self._config.default_region,
+            scope=state.scope,
             origin=origin,
             run_now=run_now,
+            task_definition=state.registered or spec.task_definition,
         )
 
     async def _complete(
@@ -225,6 +235,13 @@ class Lifecycle:
         if current is None or current.identity.uid != state.identity.uid:
             return  # deleted while launching; its tasks carry the job's tags
         decision_text = f" ({trigger_status['lastDecision']})" if trigger_status else ""
+        patch = {**trigger_status, **marks}
+        if failures and all(f.reason == ASSUME_ROLE_FAILED for f in failures):
+            # Nothing reached ECS: not a run, like a failed trigger check (no history record).
+            if current is not state:
+                patch.pop("estimatedNextRun", None)
+            self._report_blocked(current, ASSUME_ROLE_FAILED, f"spec.roleArn: {failures[0].detail}", patch)
+            return
         if failures:
             reasons = "; ".join(f"{f.reason}{': ' + f.detail if f.detail else ''}" for f in failures)
             readiness = Readiness(
@@ -238,7 +255,7 @@ class Lifecycle:
             readiness = self._scheduled(current, next_run)
             message = f"started {len(run.arns)} task(s) for {run.describe()}{decision_text}{_queued(run)}"
             self._report.event(current, "Normal", "Launched", message)
-        patch = {**trigger_status, **marks, "lastRun": iso_precise(run.scheduled)}
+        patch["lastRun"] = iso_precise(run.scheduled)
         await self._adopt_launched(current, run)
         if current is not state:
             # The spec changed while launching: its own plan already wrote Ready and the next run.
@@ -278,6 +295,8 @@ class Lifecycle:
         state.prepared = None
         if instant is None or state.job is None or state.job.spec.trigger is not None:
             return
+        if state.job.spec.container is not None and state.registered is None:
+            return  # built at the fire, once the task definition is registered
         spec = state.job.spec
         calls = self._calls(state, spec, instant, spec.task_count, run_now=None, attempt=1)
         state.prepared = PreparedCalls(instant, spec.task_count, calls)
@@ -298,10 +317,11 @@ class Lifecycle:
             instant=instant,
             task_count=task_count,
             default_cluster=self._config.default_cluster,
-            default_region=self._config.default_region,
+            scope=state.scope,
             started_by=self._config.started_by,
             run_now=run_now,
             attempt=attempt,
+            registered=state.registered,
         )
 
     def _send(self, state: JobState, spec: ScheduledEcsJobSpec, run: Run, task_count: int) -> Launch:
@@ -353,7 +373,9 @@ class Lifecycle:
     def _skip(self, state: JobState, instant: datetime, origin: RunOrigin, marks: dict[str, Any]) -> None:
         active = ", ".join(run.describe() for run in self.tracker.runs_of(state.key))
         reason = f"{active} still active (concurrencyPolicy Forbid)"
-        self._record(state, Run(state.key, instant, "", None, origin=origin), "Skipped", reason, tasks=0)
+        self._record(
+            state, Run(state.key, instant, "", state.scope, origin=origin), "Skipped", reason, tasks=0
+        )
         self._report.event(state, "Normal", "RunSkipped", f"skipped the run for {iso(instant)}: {reason}")
         self._report.write(state.key, {**marks, **self.runs_patch(state)})
 
@@ -363,7 +385,7 @@ class Lifecycle:
             stopped = 0
             for arn in run.unfinished():
                 try:
-                    await self._ecs.stop_task(cluster=run.cluster, region=run.region, arn=arn, reason=reason)
+                    await self._ecs.stop_task(cluster=run.cluster, scope=run.scope, arn=arn, reason=reason)
                     stopped += 1
                 except EcsError as error:
                     self._report.event(state, "Warning", "StopFailed", f"could not stop {arn}: {error}")
@@ -378,8 +400,7 @@ class Lifecycle:
         spec = state.job.spec
         trigger = spec.trigger
         assert trigger is not None
-        region = spec.region or self._config.default_region
-        measured = await self._triggers[trigger.type].measure(trigger, region=region, instant=instant)
+        measured = await self._triggers[trigger.type].measure(trigger, scope=state.scope, instant=instant)
         running = 0
         if trigger.strategy == "Accurate":
             runs = self.tracker.runs_of(state.key)
@@ -393,13 +414,87 @@ class Lifecycle:
         return decision
 
     def _report_trigger_failure(self, state: JobState, instant: datetime, failure: TriggerFailure) -> None:
-        message = f"spec.trigger: {failure.code}: {failure.message}"
+        patch = {"lastTriggerCheck": iso_precise(instant)}
+        if failure.code == ASSUME_ROLE_FAILED:
+            self._report_blocked(state, ASSUME_ROLE_FAILED, f"spec.roleArn: {failure.message}", patch)
+        else:
+            self._report_blocked(
+                state, "TriggerError", f"spec.trigger: {failure.code}: {failure.message}", patch
+            )
+
+    def _report_blocked(
+        self, state: JobState, reason: ReadyReason, message: str, patch: dict[str, Any]
+    ) -> None:
+        """A fire that could not happen (trigger check, role, task definition): Ready=False with
+        AWS's message, and one Warning event per distinct error. The next fire that works clears it."""
         previous = ready_of(state.conditions)
-        if previous.get("reason") != "TriggerError" or previous.get("message") != message:
-            self._report.event(state, "Warning", "TriggerError", message)  # once per distinct error
-        logger.warning("trigger check for %s failed: %s", state.key, message)
-        readiness = Readiness(False, "TriggerError", message)
-        self._report.ready(state, readiness, {"lastTriggerCheck": iso_precise(instant)})
+        if previous.get("reason") != reason or previous.get("message") != message:
+            self._report.event(state, "Warning", reason, message)
+        logger.warning("%s for %s: %s", reason, state.key, message)
+        self._report.ready(state, Readiness(False, reason, message), patch)
+
+    # -- Task definitions of container jobs -----------------------------------------------
+
+    async def ensure_registered(self, state: JobState, marks: dict[str, Any] | None = None) -> bool:
+        """For a container job, resolve (find or register) the task definition of its spec; False
+        when that failed (reported). Other jobs need nothing."""
+        if state.job is None or state.job.spec.container is None or state.registered is not None:
+            return True
+        request = registration(state.job.spec.container, key=state.key, region=state.scope.region)
+        try:
+            found = await self._registrar.resolve(
+                scope=state.scope, request=request, remembered=state.facts.registered
+            )
+        except AssumeRoleFailed as error:
+            self._report_blocked(
+                state, ASSUME_ROLE_FAILED, f"spec.roleArn: {error.code}: {error.message}", dict(marks or {})
+            )
+            return False
+        except EcsError as error:
+            message = f"spec.container: could not register the task definition: {error}"
+            self._report_blocked(state, "TaskDefinitionFailed", message, dict(marks or {}))
+            return False
+        state.registered = found.arn
+        if state.facts.registered != found:
+            # Whatever revision this job ran before is no longer wanted once its runs end.
+            state.facts.stale_revisions = True
+            state.facts.registered = found
+            self._report.write(
+                state.key, {"taskDefinitionArn": found.arn, "taskDefinitionHash": found.content_hash}
+            )
+        self._background.spawn(self.prune_revisions(state), name=f"prune:{state.key}")
+        return True
+
+    def register_soon(self, state: JobState) -> None:
+        """Resolve a container job's task definition now, so that its first fire need not wait."""
+        if state.job is not None and state.job.spec.container is not None:
+            self._background.spawn(self.ensure_registered(state), name=f"register:{state.key}")
+
+    async def prune_revisions(self, state: JobState) -> None:
+        """Deregister the job's other revisions once none of its runs in flight may use them."""
+        if not state.facts.stale_revisions or state.registered is None:
+            return
+        if any(run.task_definition != state.registered for run in self.tracker.runs_of(state.key)):
+            return  # a run of an older revision is still in flight: after it ends
+        state.facts.stale_revisions = False
+        try:
+            await self._registrar.deregister_others(
+                scope=state.scope, family=family_for(state.key), keep=state.registered
+            )
+        except EcsError as error:
+            state.facts.stale_revisions = True  # tried again after the job's next run
+            logger.warning("could not deregister old task definitions of %s: %s", state.key, error)
+
+    async def deregister_all(self, state: JobState) -> None:
+        """A deleted container job leaves no ACTIVE revision behind (running tasks keep running)."""
+        if state.job is None or state.job.spec.container is None:
+            return
+        try:
+            await self._registrar.deregister_others(
+                scope=state.scope, family=family_for(state.key), keep=None
+            )
+        except EcsError as error:
+            logger.warning("could not deregister the task definitions of deleted %s: %s", state.key, error)
 
     # -- Following runs to their end -----------------------------------------------------
 
@@ -472,6 +567,8 @@ class Lifecycle:
             following = run.next_attempt(attempt=retry.attempt, at=retry.at, tasks=retry.tasks)
             self.tracker.add(following)
             self._retry_later(following)
+        elif state.facts.stale_revisions:
+            self._background.spawn(self.prune_revisions(state), name=f"prune:{state.key}")
         return verdict.outcome
 
     def _record(self, state: JobState, run: Run, outcome: RunOutcome, reason: str, *, tasks: int) -> None:
@@ -504,6 +601,9 @@ class Lifecycle:
         if state is None or state.job is None or run not in self.tracker.runs_of(run.key):
             return  # deleted, invalid or replaced meanwhile
         count = run.retry_tasks
+        if not await self.ensure_registered(state):
+            return  # reported; the retry waits in status for the registration to work
+        run.task_definition = state.registered or state.job.spec.task_definition
         failures = await self._receive(self._send(state, state.job.spec, run, count))
         # Only now: a sweep during the launch would otherwise see an attempt without tasks as done.
         run.retry_at, run.retry_tasks = None, 0
@@ -525,31 +625,28 @@ class Lifecycle:
         """Find this operator's tasks that no status mentions (killed between RunTask and the
         status write, and not relaunched within the deadline), and track them as runs."""
         places = {
-            (
-                s.job.spec.region or self._config.default_region,
-                s.job.spec.cluster or self._config.default_cluster,
-            )
+            (s.scope, s.job.spec.cluster or self._config.default_cluster)
             for s in self._jobs.values()
             if s.job is not None
         }
         tracked = self.tracker.tracked_arns()
-        for region, cluster in sorted(places, key=str):
+        for scope, cluster in sorted(places, key=str):
             try:
                 arns = await self._ecs.list_tasks(
-                    cluster=cluster, region=region, started_by=self._config.started_by
+                    cluster=cluster, scope=scope, started_by=self._config.started_by
                 )
                 fresh = [arn for arn in arns if arn not in tracked]
                 described = await self._ecs.describe_tasks(
-                    cluster=cluster, region=region, arns=fresh, tags=True
+                    cluster=cluster, scope=scope, arns=fresh, tags=True
                 )
             except EcsError as error:
-                logger.warning("could not list tasks in %s/%s: %s", region, cluster, error)
+                logger.warning("could not list tasks of %s in %s: %s", cluster, scope.describe(), error)
                 continue
             for (key, instant), tasks in _group_by_run(described).items():
                 state = self._jobs.get(key)
                 if state is None or not _unrecorded(state, instant, self.tracker.runs_of(key)):
                     continue
-                run = Run(key, instant, cluster, region, reports={t.arn: t for t in tasks})
+                run = Run(key, instant, cluster, scope, reports={t.arn: t for t in tasks})
                 logger.info("adopting %d untracked task(s) of %s for %s", len(tasks), key, iso(instant))
                 state.facts.latest_run = run
                 self.tracker.add(run)

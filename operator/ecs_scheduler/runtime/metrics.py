@@ -145,6 +145,19 @@ class Metrics:
             ["queue"],
             registry=self.registry,
         )
+        self.assume_role_calls = Counter(
+            "ecs_scheduler_assume_role_calls",
+            "STS AssumeRole calls for jobs' roles, by target account and outcome (success or the error code).",
+            ["account", "outcome"],
+            registry=self.registry,
+        )
+        self.task_definitions = Counter(
+            "ecs_scheduler_task_definitions",
+            "Task definition revisions of container jobs by action: registered, reused (found by its "
+            "content hash), deregistered.",
+            ["action"],
+            registry=self.registry,
+        )
         self.leader = Gauge(
             "ecs_scheduler_leader",
             "1 while this replica holds the leader Lease (or runs without leader election), else 0.",
@@ -155,6 +168,10 @@ class Metrics:
 
     def observe_aws_call(self, service: str, operation: str, outcome: str) -> None:
         self.aws_calls.labels(service, operation, outcome).inc()
+
+    def observe_assume_role(self, role_arn: str, outcome: str) -> None:
+        parts = role_arn.split(":")
+        self.assume_role_calls.labels(parts[4] if len(parts) > 4 else "", outcome).inc()
 
     def serve(self, port: int, address: str = "0.0.0.0") -> None:
         start_http_server(port, addr=address, registry=self.registry)

@@ -3,7 +3,7 @@
 ECS throttles each API per account and Region with a token bucket (RunTask: burst 100, 40 per
 second). Sending a burst of thousands of RunTasks at once and letting botocore retry the
 throttled ones loses runs once retries run out, and the retry storm throttles every other ECS
-client of the account. So each (region, API) has a Pacer (core/pacing.py) at the configured
+client of the account. So each (account, region, API) has a Pacer (core/pacing.py) at the configured
 limit, and RunTasks beyond it wait in a LaunchQueue (earliest instant first, namespaces taking
 turns) instead of being sent. A queued launch is never failed for waiting; only one that would
 start past its job's startingDeadlineSeconds is not sent, and that run is recorded as missed.
@@ -25,6 +25,7 @@ from typing import Any
 from ecs_scheduler.adapters.ecs import DESCRIBE_BATCH, EcsApi
 from ecs_scheduler.core.launch_queue import LaunchQueue
 from ecs_scheduler.core.pacing import MARGIN_SECONDS, Pacer
+from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.config import RateLimit
 from ecs_scheduler.model.launch import LaunchFailure, RunTaskCall, RunTaskOutcome
 from ecs_scheduler.runtime.clock import Clock
@@ -45,7 +46,7 @@ class _Waiting:
 
 @dataclass
 class _Lane:
-    """One (region, API) bucket: its pacer, and for RunTask the launches waiting their turn."""
+    """One (account, region, API) bucket: its pacer, and for RunTask the launches waiting their turn."""
 
     pacer: Pacer
     queue: LaunchQueue[_Waiting] = field(default_factory=LaunchQueue)
@@ -73,35 +74,34 @@ class PacedEcs:
         self._clock = clock
         self._metrics = metrics
         self._ticks = ticks
-        self._lanes: dict[tuple[str | None, str], _Lane] = {}
-        self._definitions_read: set[tuple[str | None, str]] = set()
+        self._lanes: dict[tuple[str, str | None, str], _Lane] = {}
+        self._definitions_read: set[tuple[AwsScope, str]] = set()
         """Task definitions already read: the inner adapter answers those from its cache."""
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _lane(self, region: str | None, api: str) -> _Lane:
-        region = region or self._default_region  # the bucket is the account's in that Region
-        lane = self._lanes.get((region, api))
+    def _lane(self, scope: AwsScope, api: str) -> _Lane:
+        # ECS's bucket is the account's in that Region: roles of one account share it.
+        key = (scope.account, scope.region or self._default_region, api)
+        lane = self._lanes.get(key)
         if lane is None:
             limit = self._limits[api]
-            lane = self._lanes[(region, api)] = _Lane(
-                Pacer(rate=limit.rate, burst=limit.burst, margin=self._margin)
-            )
+            lane = self._lanes[key] = _Lane(Pacer(rate=limit.rate, burst=limit.burst, margin=self._margin))
         return lane
 
     # -- Throttles ECS answered anyway --------------------------------------------------------
 
-    def throttled(self, operation: str, region: str | None) -> None:
+    def throttled(self, operation: str, scope: AwsScope) -> None:
         """ECS throttled a call (told from a pool thread, once per throttled attempt)."""
         self._metrics.throttled.labels(operation).inc()
         if self._loop is not None and operation in self._limits:
-            self._loop.call_soon_threadsafe(self._slow_down, region, operation)
+            self._loop.call_soon_threadsafe(self._slow_down, scope, operation)
 
-    def _slow_down(self, region: str | None, operation: str) -> None:
-        pacer = self._lane(region, operation).pacer
+    def _slow_down(self, scope: AwsScope, operation: str) -> None:
+        pacer = self._lane(scope, operation).pacer
         if pacer.throttled(self._ticks()):
             logger.warning(
                 "ECS throttled %s in %s: pacing it at %.1f/s (limit %.1f/s)",
-                operation, region, pacer.current_rate, pacer.rate,
+                operation, scope.describe(), pacer.current_rate, pacer.rate,
             )  # fmt: skip
             self._metrics.paced_rate.labels(operation).set(pacer.current_rate)
 
@@ -109,7 +109,7 @@ class PacedEcs:
 
     def run_task(self, call: RunTaskCall) -> Awaitable[RunTaskOutcome]:
         self._loop = asyncio.get_running_loop()
-        lane = self._lane(call.region, "RunTask")
+        lane = self._lane(call.scope, "RunTask")
         if not lane.queue and lane.pacer.take(self._ticks()):
             return self._inner.run_task(call)  # within the limit: sent at once
         answer: asyncio.Future[RunTaskOutcome] = self._loop.create_future()
@@ -164,35 +164,35 @@ class PacedEcs:
 
     # -- Everything else: waits for a token, no queue order needed ----------------------------
 
-    async def _turn(self, region: str | None, api: str) -> None:
-        pacer = self._lane(region, api).pacer
+    async def _turn(self, scope: AwsScope, api: str) -> None:
+        pacer = self._lane(scope, api).pacer
         while True:  # a token per call; waiters may overtake each other (no order needed here)
             if pacer.take(self._ticks()):
                 return
             await asyncio.sleep(pacer.wait(self._ticks()))
 
     async def describe_tasks(
-        self, *, cluster: str, region: str | None, arns: list[str], tags: bool = False
+        self, *, cluster: str, scope: AwsScope, arns: list[str], tags: bool = False
     ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for start in range(0, len(arns), DESCRIBE_BATCH):  # a token per DescribeTasks call
-            await self._turn(region, "DescribeTasks")
+            await self._turn(scope, "DescribeTasks")
             batch = arns[start : start + DESCRIBE_BATCH]
-            found += await self._inner.describe_tasks(cluster=cluster, region=region, arns=batch, tags=tags)
+            found += await self._inner.describe_tasks(cluster=cluster, scope=scope, arns=batch, tags=tags)
         return found
 
-    async def stop_task(self, *, cluster: str, region: str | None, arn: str, reason: str) -> None:
-        await self._turn(region, "StopTask")
-        await self._inner.stop_task(cluster=cluster, region=region, arn=arn, reason=reason)
+    async def stop_task(self, *, cluster: str, scope: AwsScope, arn: str, reason: str) -> None:
+        await self._turn(scope, "StopTask")
+        await self._inner.stop_task(cluster=cluster, scope=scope, arn=arn, reason=reason)
 
-    async def list_tasks(self, *, cluster: str, region: str | None, started_by: str) -> list[str]:
-        await self._turn(region, "ListTasks")
-        return await self._inner.list_tasks(cluster=cluster, region=region, started_by=started_by)
+    async def list_tasks(self, *, cluster: str, scope: AwsScope, started_by: str) -> list[str]:
+        await self._turn(scope, "ListTasks")
+        return await self._inner.list_tasks(cluster=cluster, scope=scope, started_by=started_by)
 
     async def essential_containers(
-        self, *, region: str | None, task_definition_arn: str
+        self, *, scope: AwsScope, task_definition_arn: str
     ) -> frozenset[str] | None:
-        if (region, task_definition_arn) not in self._definitions_read:
-            await self._turn(region, "DescribeTaskDefinition")
-            self._definitions_read.add((region, task_definition_arn))
-        return await self._inner.essential_containers(region=region, task_definition_arn=task_definition_arn)
+        if (scope, task_definition_arn) not in self._definitions_read:
+            await self._turn(scope, "DescribeTaskDefinition")
+            self._definitions_read.add((scope, task_definition_arn))
+        return await self._inner.essential_containers(scope=scope, task_definition_arn=task_definition_arn)

@@ -6,6 +6,7 @@ from typing import Any
 
 from ecs_scheduler.core.status import iso, iso_precise
 from ecs_scheduler.core.tasks import TaskReport
+from ecs_scheduler.model.aws import AssumedRole, AwsScope, session_name
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.model.status import ActiveRun, RunOrigin
 
@@ -15,7 +16,8 @@ class Run:
     key: JobKey
     scheduled: datetime
     cluster: str
-    region: str | None
+    scope: AwsScope
+    """Where its tasks run: the region and the role its calls use."""
     origin: RunOrigin = "Schedule"
     run_now: str | None = None
     attempt: int = 1
@@ -33,6 +35,8 @@ class Run:
     retry_tasks: int = 0
     missing: dict[str, int] = field(default_factory=dict)
     """Consecutive sweeps in which DescribeTasks did not return each task."""
+    task_definition: str | None = None
+    """The task definition this attempt launched (None: not known, as after a restart)."""
 
     @property
     def arns(self) -> list[str]:
@@ -55,7 +59,7 @@ class Run:
             key=self.key,
             scheduled=self.scheduled,
             cluster=self.cluster,
-            region=self.region,
+            scope=self.scope,
             origin=self.origin,
             run_now=self.run_now,
             attempt=attempt,
@@ -84,7 +88,8 @@ class Run:
             ("runNow", self.run_now, None),
             ("attempt", self.attempt, 1),
             ("tokenAttempt", self.token_attempt, 0),
-            ("region", self.region, None),
+            ("region", self.scope.region, None),
+            ("roleArn", self.scope.role.arn if self.scope.role else None, None),
             ("notStarted", self.not_started, 0),
             ("launchFailures", self.launch_failures, []),
             ("retryTasks", self.retry_tasks, 0),
@@ -95,13 +100,19 @@ class Run:
         return entry
 
     @classmethod
-    def from_status(cls, key: JobKey, raw: dict[str, Any]) -> "Run":
+    def from_status(cls, key: JobKey, raw: dict[str, Any], *, role: AssumedRole | None = None) -> "Run":
+        """The run a status.active entry describes; `role` is the job's current role, whose way of
+        being assumed (external ID) is reused when the entry names the same role."""
         active = ActiveRun.model_validate(raw)
+        if active.role_arn is None:
+            role = None
+        elif role is None or role.arn != active.role_arn:
+            role = AssumedRole(active.role_arn, session_name(key.namespace))
         return cls(
             key=key,
             scheduled=active.scheduled_time,
             cluster=active.cluster,
-            region=active.region,
+            scope=AwsScope(active.region, role),
             origin=active.origin,
             run_now=active.run_now,
             attempt=active.attempt,

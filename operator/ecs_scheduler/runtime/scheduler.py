@@ -14,14 +14,16 @@ from typing import Any, Literal
 
 from ecs_scheduler.adapters.ecs import EcsApi
 from ecs_scheduler.adapters.kube import KubeWriter
+from ecs_scheduler.adapters.taskdefs import TaskDefinitionApi
 from ecs_scheduler.adapters.triggers import TriggerSource
 from ecs_scheduler.core.catchup import catch_up, on_time
 from ecs_scheduler.core.errors import SpecError
 from ecs_scheduler.core.plan import JobIdentity
 from ecs_scheduler.core.status import Readiness, iso, iso_precise, parse_instant, ready_of, schedule_readiness
-from ecs_scheduler.core.tenancy import forbidden
+from ecs_scheduler.core.taskdef import Registered
+from ecs_scheduler.core.tenancy import forbidden, scope_of
 from ecs_scheduler.core.timeline import Timeline
-from ecs_scheduler.core.validation import validate_spec
+from ecs_scheduler.core.validation import ValidJob, validate_spec
 from ecs_scheduler.model import names
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.model.job import JobKey
@@ -34,6 +36,7 @@ from ecs_scheduler.runtime.jobs import JobState, Reporter
 from ecs_scheduler.runtime.launches import InstantAnswered, Launch, all_answered
 from ecs_scheduler.runtime.lifecycle import Lifecycle
 from ecs_scheduler.runtime.metrics import Metrics
+from ecs_scheduler.runtime.registrar import Registrar
 from ecs_scheduler.runtime.status_sink import StatusSink
 
 logger = logging.getLogger(__name__)
@@ -49,6 +52,9 @@ _LISTING_QUIET = 0.5
 _FIRES_PER_YIELD = 16
 """In a burst (thousands of jobs on one second), start sending after this many fires instead of
 after computing every job's next instant first."""
+
+
+Rejection = tuple[SpecError, Literal["InvalidSpec", "Forbidden"]]
 
 
 def _fingerprint(uid: str, spec: Any) -> str:
@@ -88,6 +94,7 @@ class Scheduler:
         kube: KubeWriter,
         clock: Clock,
         triggers: Mapping[str, TriggerSource],
+        task_definitions: TaskDefinitionApi,
         metrics: Metrics | None = None,
     ) -> None:
         self.metrics = metrics or Metrics()
@@ -123,6 +130,7 @@ class Scheduler:
             background=self._background,
             jobs=self._jobs,
             planned=self._timeline.planned,
+            registrar=Registrar(task_definitions, self.metrics),
         )
 
     def _jobs_by_reason(self) -> dict[str, int]:
@@ -191,31 +199,38 @@ class Scheduler:
             generation=generation,
             job=None,
         )
+        self._jobs[key] = state
+        now = self._clock.now()
+        job: ValidJob | None = None
+        rejected: Rejection | None = None
+        try:
+            job = validate_spec(body.get("spec"), identity=str(key), now=now)
+        except SpecError as error:
+            rejected = (error, "InvalidSpec")
+        except Exception as error:  # the operator never crashes on a spec
+            logger.exception("unexpected error validating %s", key)
+            rejected = (SpecError("spec", f"could not be read: {error}"), "InvalidSpec")
+        else:
+            policy = self._config.tenant_policy
+            denied = forbidden(
+                policy, namespace=key.namespace, spec=job.spec, default_cluster=self._config.default_cluster
+            )
+            rejected = (denied, "Forbidden") if denied is not None else None
+            state.scope = scope_of(
+                policy, namespace=key.namespace, spec=job.spec, default_region=self._config.default_region
+            )
+        # After the scope is known: runs resumed from status are followed with the job's role.
         if previous is not None and previous.identity.uid == uid:
             state.carry_over(previous)
         else:
             self._restore(state, status)
-        self._jobs[key] = state
-        now = self._clock.now()
-        try:
-            job = validate_spec(body.get("spec"), identity=str(key), now=now)
-        except SpecError as error:
-            self._reject(state, error, status)
-        except Exception as error:  # the operator never crashes on a spec
-            logger.exception("unexpected error validating %s", key)
-            self._reject(state, SpecError("spec", f"could not be read: {error}"), status)
+        if rejected is not None:
+            self._reject(state, rejected[0], status, reason=rejected[1])
         else:
-            denied = forbidden(
-                self._config.tenant_policy,
-                namespace=key.namespace,
-                spec=job.spec,
-                default_cluster=self._config.default_cluster,
-            )
-            if denied is not None:
-                self._reject(state, denied, status, reason="Forbidden")
-            else:
-                state.job = job
-                self._plan(state, now, status, resume=_resume_point(body) if previous is None else None)
+            assert job is not None
+            state.job = job
+            self._plan(state, now, status, resume=_resume_point(body) if previous is None else None)
+            self.lifecycle.register_soon(state)
         self._maybe_run_now(state, run_now)
 
     def _follow_listing(self, listed: bool) -> None:
@@ -245,6 +260,9 @@ class Scheduler:
         state.facts.last_schedule_time = parse_instant(status.get("lastScheduleTime"))
         state.facts.resumed_after = state.facts.last_schedule_time
         state.facts.run_now_handled = status.get("runNowHandled")
+        arn, content_hash = status.get("taskDefinitionArn"), status.get("taskDefinitionHash")
+        if arn and content_hash:
+            state.facts.registered = Registered(str(arn), str(content_hash))
         self.lifecycle.tracker.forget(state.key)
         self.lifecycle.resume(state, status.get("active") or [], status.get("lastRunTasks") or [])
 
@@ -252,7 +270,9 @@ class Scheduler:
         """A job was deleted: it stops at once."""
         key = JobKey(namespace, name)
         self._standing_by.pop(key, None)
-        self._jobs.pop(key, None)
+        state = self._jobs.pop(key, None)
+        if state is not None:
+            self._background.spawn(self.lifecycle.deregister_all(state), name=f"deregister:{key}")
         self._timeline.remove(key)
         self._status.forget(key)
         self._events.forget(namespace, name)

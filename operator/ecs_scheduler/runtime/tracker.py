@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from ecs_scheduler.adapters.ecs import EcsApi, EcsError
 from ecs_scheduler.core.tasks import TaskReport, TaskVerdict, task_report, task_verdict, unknown_task
+from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.runs import Run
@@ -68,17 +69,17 @@ class Tracker:
 
     async def refresh(self, runs: Iterable[Run]) -> list[Run]:
         """Describe the unfinished tasks of `runs`; return the runs whose tasks changed."""
-        groups: dict[tuple[str | None, str], list[Run]] = defaultdict(list)
+        groups: dict[tuple[AwsScope, str], list[Run]] = defaultdict(list)
         for run in runs:
             if run.unfinished():
-                groups[(run.region, run.cluster)].append(run)
+                groups[(run.scope, run.cluster)].append(run)
         changed: list[Run] = []
-        for (region, cluster), members in groups.items():
+        for (scope, cluster), members in groups.items():
             arns = [arn for run in members for arn in run.unfinished()]
             try:
-                described = await self._ecs.describe_tasks(cluster=cluster, region=region, arns=arns)
+                described = await self._ecs.describe_tasks(cluster=cluster, scope=scope, arns=arns)
             except EcsError as error:  # keep the tasks and try again next sweep
-                logger.warning("DescribeTasks in %s/%s failed: %s", region, cluster, error)
+                logger.warning("DescribeTasks of %s in %s failed: %s", cluster, scope.describe(), error)
                 continue
             self._metrics.describe_calls.inc(-(-len(arns) // 100))
             reports = {report.arn: report for report in map(task_report, described)}
@@ -96,7 +97,7 @@ class Tracker:
             essentials = None
             if report.task_definition_arn:
                 essentials = await self._ecs.essential_containers(
-                    region=run.region, task_definition_arn=report.task_definition_arn
+                    scope=run.scope, task_definition_arn=report.task_definition_arn
                 )
             verdict = task_verdict(report, essentials)
             assert verdict is not None, "only finished runs have verdicts"

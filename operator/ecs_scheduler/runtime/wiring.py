@@ -4,6 +4,7 @@ from ecs_scheduler.adapters.aws import AwsClients
 from ecs_scheduler.adapters.ecs import Boto3Ecs
 from ecs_scheduler.adapters.kube import HttpKubeWriter
 from ecs_scheduler.adapters.lease import ClientLease
+from ecs_scheduler.adapters.taskdefs import Boto3TaskDefinitions
 from ecs_scheduler.adapters.triggers import trigger_sources
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.runtime.clock import SystemClock
@@ -22,6 +23,8 @@ def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
         concurrency=config.aws_concurrency,
         max_attempts=config.aws_max_attempts,
         observer=metrics.observe_aws_call,
+        assume_roles=metrics.observe_assume_role,
+        role_duration=config.assume_role_duration,
     )
     clock = SystemClock()
     ecs = PacedEcs(
@@ -38,6 +41,7 @@ def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
         kube=HttpKubeWriter.from_environment(concurrency=config.kube_concurrency),
         clock=clock,
         triggers=trigger_sources(clients),
+        task_definitions=Boto3TaskDefinitions(clients),
         metrics=metrics,
     )
     return scheduler, clients
