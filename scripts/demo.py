@@ -92,6 +92,7 @@ def main() -> int:
     kube = operator = None
     try:
         moto.prepare_ecs()
+        moto.prepare_ecs(account="222222222222")  # examples/other-account.yaml runs there
         # examples/consumer-task.yaml scales on this queue: 250 messages -> 3 tasks at its next check.
         queue_url = moto.client("sqs").create_queue(QueueName="consumer-queue")["QueueUrl"]
         for _ in range(25):

@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         "--assume-role-duration",
         type=int,
         default=int(_env("ASSUME_ROLE_DURATION", "3600") or 3600),
-        help="seconds a session assumed for a job's role lasts (900 up to the role's maximum; botocore "
+        help="seconds a session assumed for a job's role lasts (1200 up to the role's maximum: botocore "
         "refreshes it 15 minutes before it ends) [ECS_SCHEDULER_ASSUME_ROLE_DURATION]",
     )
     run.add_argument(
@@ -285,6 +285,9 @@ def kopf_namespace_patterns(namespaces: Sequence[str]) -> list[str]:
     return [", ".join([name, *exclusions]) for name in inclusions]
 
 
+MIN_ROLE_DURATION, MAX_ROLE_DURATION = 1200, 43200
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -293,6 +296,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.ecs_rate_limit = parse_rate_limits(args.ecs_rate_limit)
         except ValueError as error:
             parser.error(str(error))  # exits 2 with the usage, as for any bad flag
+        if not MIN_ROLE_DURATION <= args.assume_role_duration <= MAX_ROLE_DURATION:
+            parser.error(
+                f"--assume-role-duration must be {MIN_ROLE_DURATION}-{MAX_ROLE_DURATION} seconds: botocore "
+                "refreshes a session 15 minutes before it ends, so a shorter one would be refreshed on every call"
+            )
     if args.command == "crd":
         sys.stdout.write(crd_yaml())
         return 0

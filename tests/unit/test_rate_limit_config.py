@@ -46,3 +46,15 @@ def test_a_bad_flag_stops_the_operator_with_a_usage_error(capsys: pytest.Capture
         main(["run", "--ecs-rate-limit", "RunTask=fast"])
     assert exited.value.code == 2
     assert "--ecs-rate-limit: 'RunTask=fast' is not API=RATE/BURST" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seconds", ["900", "50000"])
+def test_a_role_session_too_short_to_refresh_sanely_or_too_long_is_refused(
+    seconds: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ecs_scheduler.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--assume-role-duration", seconds])
+    assert exited.value.code == 2
+    assert "--assume-role-duration must be 1200-43200 seconds" in capsys.readouterr().err
