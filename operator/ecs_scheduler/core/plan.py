@@ -66,6 +66,11 @@ def client_token(
     return token
 
 
+def given(**members: Any) -> dict[str, Any]:
+    """The members that are set: ECS requests leave out what the spec leaves out."""
+    return {name: value for name, value in members.items() if value is not None}
+
+
 def ecs_overrides(overrides: Overrides) -> dict[str, Any]:
     """The `overrides` member of RunTask, in ECS's own shape."""
     result: dict[str, Any] = {}
@@ -83,14 +88,14 @@ def ecs_overrides(overrides: Overrides) -> dict[str, Any]:
         containers.append(entry)
     if containers:
         result["containerOverrides"] = containers
-    for key, value in (
-        ("cpu", overrides.cpu),
-        ("memory", overrides.memory),
-        ("taskRoleArn", overrides.task_role_arn),
-        ("executionRoleArn", overrides.execution_role_arn),
-    ):
-        if value is not None:
-            result[key] = value
+    result.update(
+        given(
+            cpu=overrides.cpu,
+            memory=overrides.memory,
+            taskRoleArn=overrides.task_role_arn,
+            executionRoleArn=overrides.execution_role_arn,
+        )
+    )
     return result
 
 
@@ -132,15 +137,15 @@ def _base_request(
         request["networkConfiguration"] = spec.network_configuration.model_dump(
             by_alias=True, exclude_none=True
         )
-    for key, value in (
-        ("platformVersion", spec.platform_version),
-        ("propagateTags", spec.propagate_tags),
-        ("enableECSManagedTags", spec.enable_ecs_managed_tags),
-        ("enableExecuteCommand", spec.enable_execute_command),
-        ("group", spec.group),
-    ):
-        if value is not None:
-            request[key] = value
+    request.update(
+        given(
+            platformVersion=spec.platform_version,
+            propagateTags=spec.propagate_tags,
+            enableECSManagedTags=spec.enable_ecs_managed_tags,
+            enableExecuteCommand=spec.enable_execute_command,
+            group=spec.group,
+        )
+    )
     return request
 
 

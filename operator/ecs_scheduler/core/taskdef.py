@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ecs_scheduler.core.plan import given
 from ecs_scheduler.model import names
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.model.spec import ContainerSpec
@@ -29,15 +30,17 @@ def family_for(key: JobKey) -> str:
 
 
 def _container_definition(container: ContainerSpec, *, region: str | None, key: JobKey) -> dict[str, Any]:
-    definition: dict[str, Any] = {"name": container.name, "image": container.image, "essential": True}
-    for field, value in (
-        ("command", container.command),
-        ("entryPoint", container.entry_point),
-        ("cpu", container.cpu),
-        ("memory", container.memory),
-    ):
-        if value is not None:
-            definition[field] = value
+    definition: dict[str, Any] = {
+        "name": container.name,
+        "image": container.image,
+        "essential": True,
+        **given(
+            command=container.command,
+            entryPoint=container.entry_point,
+            cpu=container.cpu,
+            memory=container.memory,
+        ),
+    }
     if container.environment:
         definition["environment"] = [
             {"name": k, "value": v} for k, v in sorted(container.environment.items())
@@ -57,18 +60,15 @@ def registration(container: ContainerSpec, *, key: JobKey, region: str | None) -
     request: dict[str, Any] = {
         "family": family_for(key),
         "containerDefinitions": [_container_definition(container, region=region, key=key)],
+        **given(
+            executionRoleArn=container.execution_role_arn,
+            taskRoleArn=container.task_role_arn,
+            networkMode=container.network_mode or ("awsvpc" if container.fargate else None),
+            requiresCompatibilities=container.requires_compatibilities,
+            cpu=container.task_cpu,
+            memory=container.task_memory,
+        ),
     }
-    network_mode = container.network_mode or ("awsvpc" if container.fargate else None)
-    for field, value in (
-        ("executionRoleArn", container.execution_role_arn),
-        ("taskRoleArn", container.task_role_arn),
-        ("networkMode", network_mode),
-        ("requiresCompatibilities", container.requires_compatibilities),
-        ("cpu", container.task_cpu),
-        ("memory", container.task_memory),
-    ):
-        if value is not None:
-            request[field] = value
     if container.ephemeral_storage_gib is not None:
         request["ephemeralStorage"] = {"sizeInGiB": container.ephemeral_storage_gib}
     if container.runtime_platform is not None:
