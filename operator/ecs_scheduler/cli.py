@@ -82,6 +82,38 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     run.add_argument(
+        "--task-events-queue",
+        metavar="URL",
+        default=_env("TASK_EVENTS_QUEUE"),
+        help="SQS queue URL that an EventBridge rule fills with ECS Task State Change events: runs "
+        "are followed from those, DescribeTasks becomes a safety net [ECS_SCHEDULER_TASK_EVENTS_QUEUE]",
+    )
+    run.add_argument(
+        "--task-events-sweep",
+        type=float,
+        default=float(_env("TASK_EVENTS_SWEEP", "300") or 300),
+        help="with --task-events-queue: seconds between DescribeTasks sweeps over every task "
+        "[ECS_SCHEDULER_TASK_EVENTS_SWEEP]",
+    )
+    run.add_argument(
+        "--task-events-grace",
+        type=float,
+        default=float(_env("TASK_EVENTS_GRACE", "60") or 60),
+        help="with --task-events-queue: a task no event has spoken of for this many seconds is "
+        "described at once [ECS_SCHEDULER_TASK_EVENTS_GRACE]",
+    )
+    run.add_argument(
+        "--webhook-internal-hosts",
+        default=_env("WEBHOOK_INTERNAL_HOSTS", "") or "",
+        help="comma-separated webhook hosts (patterns) allowed although they resolve to cluster-internal, "
+        "private or link-local addresses (refused otherwise) [ECS_SCHEDULER_WEBHOOK_INTERNAL_HOSTS]",
+    )
+    run.add_argument(
+        "--webhook-ca-file",
+        default=_env("WEBHOOK_CA_FILE"),
+        help="CA bundle that webhook servers are verified with (default: the system's) [ECS_SCHEDULER_WEBHOOK_CA_FILE]",
+    )
+    run.add_argument(
         "--kube-concurrency",
         type=int,
         default=int(_env("KUBE_CONCURRENCY", "16") or 16),
@@ -217,6 +249,11 @@ def _run(args: argparse.Namespace) -> int:
         liveness_endpoint=args.liveness,
         metrics_port=args.metrics_port or None,
         track_interval=args.track_interval,
+        task_events_queue=args.task_events_queue or None,
+        webhook_internal_hosts=tuple(h.strip() for h in args.webhook_internal_hosts.split(",") if h.strip()),
+        webhook_ca_file=args.webhook_ca_file or None,
+        task_events_sweep=args.task_events_sweep,
+        task_events_grace=args.task_events_grace,
         kube_concurrency=args.kube_concurrency,
         status_merge_window=args.status_merge_window,
         event_series_refresh=args.event_series_refresh,

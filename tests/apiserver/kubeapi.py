@@ -90,6 +90,7 @@ class Resource:
 BUILTINS = [
     Resource("", "v1", "namespaces", "Namespace", namespaced=False),
     Resource("", "v1", "events", "Event", namespaced=True),
+    Resource("", "v1", "secrets", "Secret", namespaced=True),
     Resource("events.k8s.io", "v1", "events", "Event", namespaced=True),
     Resource("coordination.k8s.io", "v1", "leases", "Lease", namespaced=True),
     Resource(

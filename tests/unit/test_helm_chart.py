@@ -35,6 +35,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "operator": {"extraEnv": [{"name": "TZ", "value": "UTC"}],
                      "ecsRateLimits": {"RunTask": "20/50", "DescribeTasks": "10"}},
         "priorityClassName": "system-cluster-critical",
+        "taskEvents": {"queueUrl": "https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-scheduler-task-events"},
+        "notifications": {"webhooks": {"enabled": True, "internalHosts": ["hooks.ci.svc"]}},
     },
     "single replica": {"replicaCount": 1, "leaderElection": {"enabled": False}},
     "tenant guard": {"tenants": {"team-a": {"clusters": ["batch"], "taskDefinitionFamilies": ["team-a-*"]},
@@ -172,6 +174,8 @@ def test_leader_election_is_wired_to_one_lease() -> None:
         ({"unknownKey": 1}, "unknownKey"),
         ({"operator": {"ecsRateLimits": {"RunTasks": "20/50"}}}, "RunTasks"),
         ({"operator": {"ecsRateLimits": {"RunTask": "fast"}}}, "fast"),
+        ({"taskEvents": {"queueUrl": "my-queue"}}, "queueUrl"),
+        ({"notifications": {"webhooks": {"enabled": "yes"}}}, "enabled"),
     ],
 )
 def test_values_schema_rejects_wrong_values(values: dict[str, Any], complaint: str) -> None:
@@ -255,3 +259,25 @@ def test_ecs_rate_limits_reach_the_operator_as_it_parses_them() -> None:
     assert "ECS_SCHEDULER_ECS_RATE_LIMITS" not in {
         e["name"] for e in default["spec"]["template"]["spec"]["containers"][0]["env"]
     }
+
+
+def container_env(values: dict[str, Any]) -> dict[str, Any]:
+    (deployment,) = of_kind(values, "Deployment")
+    return {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+
+
+def test_task_events_and_webhooks_reach_the_operator_and_secrets_are_read_only_with_webhooks() -> None:
+    env = container_env(VARIANTS["everything on"])
+    assert env["ECS_SCHEDULER_TASK_EVENTS_QUEUE"].endswith("/ecs-scheduler-task-events")
+    assert (env["ECS_SCHEDULER_TASK_EVENTS_SWEEP"], env["ECS_SCHEDULER_TASK_EVENTS_GRACE"]) == ("300", "60")
+    assert env["ECS_SCHEDULER_WEBHOOK_INTERNAL_HOSTS"] == "hooks.ci.svc"
+    assert "ECS_SCHEDULER_TASK_EVENTS_QUEUE" not in container_env({})
+
+    def secret_rules(values: dict[str, Any]) -> list[dict[str, Any]]:
+        return [r for found in rules(values).values() for r in found if "secrets" in r["resources"]]
+
+    assert secret_rules({}) == [] and secret_rules(VARIANTS["named namespaces"]) == []
+    (granted,) = secret_rules(VARIANTS["everything on"])
+    assert granted["verbs"] == ["get"]
+    named = secret_rules({**VARIANTS["named namespaces"], "notifications": {"webhooks": {"enabled": True}}})
+    assert len(named) == 2, "one per watched namespace, nothing cluster-wide"

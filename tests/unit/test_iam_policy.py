@@ -19,16 +19,17 @@ def granted() -> set[str]:
 
 
 def boto_calls() -> set[str]:
-    """Every ECS or SQS operation the adapters call (client.<operation>(...) or a paginator),
+    """Every ECS, SQS or SNS operation the adapters call (client.<operation>(...) or a paginator),
     named as IAM names it, found through botocore's own service models."""
     session = botocore.session.get_session()
     operations: dict[str, set[str]] = {}
-    for service in ("ecs", "sqs"):
+    for service in ("ecs", "sqs", "sns"):
         client = session.create_client(
             service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
         )
         for method, api in client.meta.method_to_api_mapping.items():
-            operations.setdefault(method, set()).add(f"{service}:{api}")
+            # IAM authorises a batch call with its single action (sqs:DeleteMessage for DeleteMessageBatch).
+            operations.setdefault(method, set()).add(f"{service}:{api.removesuffix('Batch')}")
     calls: set[str] = set()
     for path in (ROOT / "operator" / "ecs_scheduler" / "adapters").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -50,6 +51,7 @@ def test_least_privilege() -> None:
         "ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "ecs:DescribeTaskDefinition",
         "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition",
         "ecs:TagResource", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "iam:PassRole", "sts:AssumeRole",
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage", "sns:Publish",
     }  # fmt: skip
     assert not any("*" in action for action in granted())
     pass_role = next(s for s in POLICY["Statement"] if s["Action"] == "iam:PassRole")
@@ -76,4 +78,13 @@ def test_the_adapters_calls_are_found() -> None:
         "ecs:RegisterTaskDefinition",
         "ecs:DeregisterTaskDefinition",
         "sqs:GetQueueAttributes",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:SendMessage",
+        "sns:Publish",
     } <= boto_calls()
+
+
+def test_reading_task_events_is_limited_to_the_events_queue() -> None:
+    reading = next(s for s in POLICY["Statement"] if "sqs:ReceiveMessage" in s["Action"])
+    assert reading["Resource"].endswith(":ecs-scheduler-task-events")

@@ -145,3 +145,26 @@ def test_drain_writes_deferred_changes_at_once() -> None:
         assert writer.patches == [("a", {"history": ["ended"]})]
 
     run(test)
+
+
+def test_landed_waits_for_the_write_that_carries_the_change_retries_included() -> None:
+    async def test(sink: StatusSink, writer: Writer, _: Metrics) -> None:
+        assert sink.landed(A).done(), "nothing pending: what was written has landed"
+        writer.fail = [RuntimeError("API server away")]
+        sink.write(A, {"history": [1]})
+        landed = sink.landed(A)
+        await asyncio.sleep(0.1)
+        assert not landed.done() and writer.patches == [], "the first write failed"
+        await asyncio.wait_for(landed, 5)
+        assert writer.patches == [("a", {"history": [1]})]
+
+    run(test)
+
+
+def test_landed_is_done_when_the_object_is_gone() -> None:
+    async def test(sink: StatusSink, writer: Writer, _: Metrics) -> None:
+        writer.fail = [ObjectGone("deleted")]
+        sink.write(B, {"history": [1]})
+        await asyncio.wait_for(sink.landed(B), 5)
+
+    run(test)

@@ -61,6 +61,12 @@ is off), and a Role in each namespace is all it needs. */}}
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
+{{- if .Values.notifications.webhooks.enabled }}
+# Webhook notifications sign with a key from a Secret in the job's namespace.
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
+{{- end }}
 {{- end }}
 
 {{/*

@@ -4,6 +4,7 @@ kopf watches; these writes happen outside kopf's handlers (the scheduler fires o
 clock), so they go through the operator's own asyncio client (adapters/kubehttp.py).
 """
 
+import base64
 import logging
 from typing import Any, Protocol
 
@@ -41,6 +42,12 @@ class KubeWriter(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class SecretReader(Protocol):
+    async def secret_value(self, namespace: str, name: str, key: str) -> bytes:
+        """One key of a Secret, decoded. Raises KubeError (404 when it is missing)."""
+        ...
 
 
 def load_client_config() -> kubernetes.client.Configuration:
@@ -81,6 +88,15 @@ class HttpKubeWriter:
 
     async def patch_event(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
         await self._patch(f"/api/v1/namespaces/{namespace}/events/{name}", patch)
+
+    async def secret_value(self, namespace: str, name: str, key: str) -> bytes:
+        answer = await self._http.request("GET", f"/api/v1/namespaces/{namespace}/secrets/{name}")
+        if answer.status >= 400:
+            raise KubeError(answer.status, answer.message())
+        encoded = (answer.json().get("data") or {}).get(key)
+        if encoded is None:
+            raise KubeError(404, f"secret {namespace}/{name} has no key {key!r}")
+        return base64.b64decode(encoded)
 
     async def close(self) -> None:
         await self._http.close()

@@ -5,6 +5,7 @@ from fnmatch import fnmatchcase
 
 from ecs_scheduler.core.errors import SpecError
 from ecs_scheduler.model.aws import AssumedRole, AwsScope, session_name
+from ecs_scheduler.model.notify import NotificationTarget
 from ecs_scheduler.model.spec import ScheduledEcsJobSpec
 from ecs_scheduler.model.tenancy import Allowance, TenantPolicy
 
@@ -95,8 +96,27 @@ def forbidden(
     ):
         if role is not None and not _allowed([role], allowance.roles):
             return SpecError(field, f"role {role!r} is not allowed in namespace {namespace}")
+    for index, target in enumerate(spec.notifications):
+        denied = _forbidden_target(allowance, target)
+        if denied is not None:
+            field, what = denied
+            return SpecError(
+                f"spec.notifications[{index}].{field}", f"{what} is not allowed in namespace {namespace}"
+            )
     assumed = spec.role_arn or allowance.default_role_arn
     if assumed is not None and not _allowed([assumed], allowance.assume_roles):
         field = "spec.roleArn" if spec.role_arn else "spec.roleArn (the namespace's defaultRoleArn)"
         return SpecError(field, f"role {assumed!r} may not be assumed in namespace {namespace}")
+    return None
+
+
+def _forbidden_target(allowance: Allowance, target: NotificationTarget) -> tuple[str, str] | None:
+    if target.sns is not None and not _allowed([target.sns.topic_arn], allowance.notification_topics):
+        return "sns.topicArn", f"topic {target.sns.topic_arn!r}"
+    if target.sqs is not None and not _allowed([target.sqs.queue_url], allowance.notification_queues):
+        return "sqs.queueUrl", f"queue {target.sqs.queue_url!r}"
+    if target.webhook is not None:
+        host = target.webhook.host
+        if not _allowed([host], allowance.webhook_hosts):
+            return "webhook.url", f"webhook host {host!r}"
     return None

@@ -74,6 +74,17 @@ class OperatorConfig:
     metrics_port: int | None = None
     track_interval: float = 10.0
     """Seconds between two DescribeTasks sweeps over every task not yet stopped."""
+    task_events_queue: str | None = None
+    """URL of the SQS queue an EventBridge rule fills with ECS Task State Change events; None:
+    tasks are followed by DescribeTasks alone."""
+    task_events_sweep: float = 300.0
+    """With the queue: seconds between safety-net DescribeTasks sweeps over every task."""
+    task_events_grace: float = 60.0
+    """With the queue: a task no event has spoken of for this long is described at once."""
+    webhook_internal_hosts: tuple[str, ...] = ()
+    """Webhook hosts (patterns) allowed even though they resolve inside the cluster or machine."""
+    webhook_ca_file: str | None = None
+    """CA bundle webhooks are verified with (default: the system's)."""
     leader_election: str | None = None
     """namespace/name of the Lease that elects the active replica; None: always active."""
     identity: str = "ecs-scheduler"

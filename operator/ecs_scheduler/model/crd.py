@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ecs_scheduler.model import names
+from ecs_scheduler.model.notify import NOTIFICATION_CEL_RULES
 from ecs_scheduler.model.spec import (
     CONTAINER_CEL_RULES,
     SPEC_CEL_RULES,
@@ -81,6 +82,8 @@ def custom_resource_definition() -> JsonSchema:
     spec_schema["x-kubernetes-validations"] = [dict(rule) for rule in SPEC_CEL_RULES]
     for field, rules in (("trigger", TRIGGER_CEL_RULES), ("container", CONTAINER_CEL_RULES)):
         spec_schema["properties"][field]["x-kubernetes-validations"] = [dict(rule) for rule in rules]
+    targets = spec_schema["properties"]["notifications"]["items"]
+    targets["x-kubernetes-validations"] = [dict(rule) for rule in NOTIFICATION_CEL_RULES]
     status_schema = openapi_schema(ScheduledEcsJobStatus)
     return {
         "apiVersion": "apiextensions.k8s.io/v1",

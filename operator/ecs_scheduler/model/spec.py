@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from ecs_scheduler.model.base import ApiModel
+from ecs_scheduler.model.notify import MAX_TARGETS, NotificationTarget
 
 MAX_TASKS_PER_FIRE = 50
 """The hard cap on tasks started by one fire, inherited from the classic ECS Scheduler."""
@@ -373,6 +374,11 @@ class ScheduledEcsJobSpec(ApiModel):
     group: NonEmpty | None = Field(default=None, description="Task group name shown by ECS.")
     tags: dict[str, str] = Field(
         default_factory=dict, description="Tags added to every task, besides the ones naming this job."
+    )
+    notifications: list[NotificationTarget] = Field(
+        default_factory=list,
+        max_length=MAX_TARGETS,
+        description="Where to send a CloudEvent when a run ends (SNS, SQS, HTTPS webhook), per outcome.",
     )
 
     @model_validator(mode="after")

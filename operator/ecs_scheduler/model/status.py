@@ -96,6 +96,33 @@ class RunRecord(ApiModel):
     finished_time: datetime | None = Field(default=None, description="When the operator saw it end.")
 
 
+NotificationType = Literal["sns", "sqs", "webhook"]
+
+
+class NotificationDelivery(ApiModel):
+    """The latest delivery to one notification target."""
+
+    type: NotificationType = Field(description="sns, sqs or webhook.")
+    target: str = Field(description="The topic ARN, queue URL or webhook URL.")
+    time: datetime = Field(description="When it was attempted.")
+    outcome: Literal["Delivered", "Failed", "Abandoned"] = Field(
+        description="Delivered; Failed (will be tried again); Abandoned (out of attempts, or refused)."
+    )
+    event_id: str = Field(description="The CloudEvent id.")
+    error: str | None = Field(default=None, description="Why it failed.")
+
+
+class OwedNotification(ApiModel):
+    """A notification not yet delivered: what a restart or a new leader sends again."""
+
+    type: NotificationType = Field(description="sns, sqs or webhook.")
+    target: str = Field(description="The topic ARN, queue URL or webhook URL.")
+    event_id: str = Field(description="The CloudEvent id (receivers deduplicate by it).")
+    payload: str = Field(description="The CloudEvent, exactly as it is sent.")
+    attempts: int = Field(default=0, ge=0, description="Attempts made so far.")
+    next_attempt: datetime = Field(description="When it is tried next.")
+
+
 class ScheduledEcsJobStatus(ApiModel):
     """What the operator observed and did for this job."""
 
@@ -143,5 +170,11 @@ class ScheduledEcsJobStatus(ApiModel):
     )
     task_definition_hash: str | None = Field(
         default=None, description="Content hash of spec.container that revision was registered from."
+    )
+    notifications: list[NotificationDelivery] = Field(
+        default_factory=list, description="The latest delivery to each of spec.notifications."
+    )
+    owed_notifications: list[OwedNotification] = Field(
+        default_factory=list, description="Notifications not yet delivered (retried with backoff)."
     )
     conditions: list[Condition] = Field(default_factory=list, description="Ready and its reason.")

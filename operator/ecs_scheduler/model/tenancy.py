@@ -28,6 +28,16 @@ class Allowance(ApiModel):
         default=None,
         description="IAM role ARNs the operator may assume for this namespace's jobs (spec.roleArn).",
     )
+    notification_topics: list[str] | None = Field(
+        default=None, description="SNS topic ARNs allowed in spec.notifications[].sns.topicArn."
+    )
+    notification_queues: list[str] | None = Field(
+        default=None, description="SQS queue URLs allowed in spec.notifications[].sqs.queueUrl."
+    )
+    webhook_hosts: list[str] | None = Field(
+        default=None,
+        description="Host names (the URL's host, without port) allowed in spec.notifications[].webhook.url.",
+    )
     default_role_arn: str | None = Field(
         default=None,
         description="The role assumed for a job without spec.roleArn (none: the operator's own).",

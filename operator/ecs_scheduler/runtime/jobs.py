@@ -1,5 +1,6 @@
 """What the scheduler holds per job, and the one way it reports on a job (status and Events)."""
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,10 @@ class RunFacts:
     latest_run: Run | None = None
     registered: Registered | None = None
     """A container job's latest registered revision (status.taskDefinitionArn)."""
+    owed: list[dict[str, Any]] = field(default_factory=list)
+    """Notifications not yet delivered (status.owedNotifications entries)."""
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    """The latest delivery per target (status.notifications entries)."""
     stale_revisions: bool = False
     """Older revisions of the job's family may still be ACTIVE: deregister them once no run uses them."""
 
@@ -83,6 +88,10 @@ class Reporter:
     def write(self, key: JobKey, patch: dict[str, Any], *, within: float = 0.0) -> None:
         """Merge `patch` into the job's status, written within `within` seconds (0: now)."""
         self._sink.write(key, patch, within=within)
+
+    def landed(self, key: JobKey) -> "asyncio.Future[None]":
+        """Done once what was written for the job so far is in its status."""
+        return self._sink.landed(key)
 
     def ready(
         self, state: JobState, readiness: Readiness, patch: dict[str, Any], *, within: float = 0.0

@@ -8,6 +8,7 @@ failover) gets ECS's deduplicated answer instead of new tasks.
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from ecs_scheduler.core.policies import concurrency_action, plan_retry
 from ecs_scheduler.core.scaling import ScalingDecision, decide
 from ecs_scheduler.core.status import Readiness, iso, iso_precise, parse_instant, ready_of, schedule_readiness
 from ecs_scheduler.core.taskdef import family_for, registration
+from ecs_scheduler.core.taskevents import TaskEvent
 from ecs_scheduler.core.tasks import TaskReport, run_verdict, task_report
 from ecs_scheduler.model import names
 from ecs_scheduler.model.config import OperatorConfig
@@ -34,11 +36,12 @@ from ecs_scheduler.runtime.clock import Clock
 from ecs_scheduler.runtime.jobs import JobState, PreparedCalls, Reporter
 from ecs_scheduler.runtime.launches import InstantAnswered, Launch, hand_over
 from ecs_scheduler.runtime.metrics import Metrics
+from ecs_scheduler.runtime.notifier import Notifier
 from ecs_scheduler.runtime.pacing import MISSED
 from ecs_scheduler.runtime.priority import LowPriority
 from ecs_scheduler.runtime.registrar import Registrar
-from ecs_scheduler.runtime.runs import Run
-from ecs_scheduler.runtime.tracker import Tracker
+from ecs_scheduler.runtime.runs import Run, run_name
+from ecs_scheduler.runtime.tracker import EventsApplied, Tracker
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +71,10 @@ class Lifecycle:
         jobs: Mapping[JobKey, JobState],
         planned: Callable[[JobKey], datetime | None],
         registrar: Registrar,
+        notifier: Notifier,
     ) -> None:
         self._config = config
+        self.notifier = notifier
         self._registrar = registrar
         self._planned = planned
         self._ecs = ecs
@@ -93,6 +98,8 @@ class Lifecycle:
         }
         if state.facts.latest_run is not None:
             patch["lastRunTasks"] = state.facts.latest_run.tasks_status()
+        if state.facts.owed or state.facts.deliveries:
+            patch.update(self.notifier.patch(state))
         return patch
 
     def resume(self, state: JobState, active: Iterable[dict[str, Any]], last_tasks: Iterable[Any]) -> None:
@@ -240,7 +247,9 @@ class Lifecycle:
             # Nothing reached ECS: not a run, like a failed trigger check (no history record).
             if current is not state:
                 patch.pop("estimatedNextRun", None)
-            self._report_blocked(current, ASSUME_ROLE_FAILED, f"spec.roleArn: {failures[0].detail}", patch)
+            message = f"spec.roleArn: {failures[0].detail}"
+            patch.update(self._launch_failed(current, run, message, tasks=0))
+            self._report_blocked(current, ASSUME_ROLE_FAILED, message, patch)
             return
         if failures:
             reasons = "; ".join(f"{f.reason}{': ' + f.detail if f.detail else ''}" for f in failures)
@@ -251,6 +260,7 @@ class Lifecycle:
                 + ("" if MISSED in run.launch_failures else _queued(run)),
             )
             self._report.event(current, "Warning", "LaunchFailed", readiness.message)
+            self._launch_failed(current, run, readiness.message, tasks=len(run.arns))
         else:
             readiness = self._scheduled(current, next_run)
             message = f"started {len(run.arns)} task(s) for {run.describe()}{decision_text}{_queued(run)}"
@@ -263,6 +273,19 @@ class Lifecycle:
             self._report.write(current.key, {**patch, **self.runs_patch(current)})
             return
         self._report.ready(current, readiness, {**patch, **self.runs_patch(current)})
+
+    def _launch_failed(self, state: JobState, run: Run, reason: str, *, tasks: int) -> dict[str, Any]:
+        """Notify a launch that failed (wholly or in part); the status patch that owes it."""
+        record = {
+            "scheduledTime": iso_precise(run.scheduled),
+            "origin": run.origin,
+            "attempt": run.attempt,
+            "outcome": "LaunchFailed",
+            "tasks": tasks,
+            "reason": reason,
+            "finishedTime": iso(self._clock.now()),
+        }
+        return self.notifier.owe(state, record, run=run_name(run), tasks=run.tasks_status())
 
     def _marks(
         self,
@@ -500,20 +523,42 @@ class Lifecycle:
 
     async def track(self, interval: float) -> None:
         """Sweep every tracked task forever. One interval after the scheduler became active
-        (the jobs are listed by then), look once for tasks nobody recorded."""
+        (the jobs are listed by then), look once for tasks nobody recorded.
+
+        With ECS's event stream as the source, the full sweep is only a safety net (every
+        task_events_sweep seconds); in between, only tasks no event has spoken of for
+        task_events_grace seconds are described."""
+        last_full = time.monotonic()
         while True:
             await asyncio.sleep(interval)
             try:
                 if self.orphan_check_due:
                     self.orphan_check_due = False
                     await self._adopt_orphans()
-                await self.sweep(self.tracker.all_runs())
+                runs = self.tracker.all_runs()
+                if self._config.task_events_queue:
+                    if time.monotonic() - last_full >= self._config.task_events_sweep:
+                        last_full = time.monotonic()
+                    else:
+                        runs = self.tracker.silent(self._config.task_events_grace)
+                if runs:
+                    await self.sweep(runs)
             except Exception:  # one bad sweep must not end tracking
                 logger.exception("task sweep failed")
 
     async def sweep(self, runs: list[Run]) -> None:
         """Refresh `runs`, then finish those that ended and write the jobs that changed."""
-        changed = await self.tracker.refresh(runs)
+        await self._conclude(runs, await self.tracker.refresh(runs))
+
+    async def apply_task_events(self, events: list[TaskEvent]) -> EventsApplied:
+        """Apply events from ECS's event stream, finish the runs that ended, and write what
+        changed at once (the event's message waits for that write)."""
+        result = self.tracker.apply_events(events, started_by=self._config.started_by)
+        await self._conclude(result.changed, result.changed, at_once=True)
+        return result
+
+    async def _conclude(self, runs: list[Run], changed: list[Run], *, at_once: bool = False) -> None:
+        """Finish those of `runs` that ended; write the jobs of `changed` and of ended runs."""
         touched = {run.key for run in changed}
         urgent: set[JobKey] = set()
         for run in runs:
@@ -527,7 +572,9 @@ class Lifecycle:
         for count, key in enumerate(touched, 1):
             if (state := self._jobs.get(key)) is not None:
                 self._report.write(
-                    key, self.runs_patch(state), within=0.0 if key in urgent else self._settle(key)
+                    key,
+                    self.runs_patch(state),
+                    within=0.0 if at_once or key in urgent else self._settle(key),
                 )
             if count % _WRITES_PER_YIELD == 0:
                 await asyncio.sleep(0)  # a fire due meanwhile goes first
@@ -588,6 +635,7 @@ class Lifecycle:
         }
         state.facts.history = with_record(state.facts.history, record, successes=successes, others=others)
         self._metrics.runs_finished.labels(outcome).inc()
+        self.notifier.owe(state, record, run=run_name(run), tasks=run.tasks_status())
 
     # -- Retries -------------------------------------------------------------------------
 

@@ -158,6 +158,21 @@ class Metrics:
             ["action"],
             registry=self.registry,
         )
+        self.task_events = Counter(
+            "ecs_scheduler_task_events",
+            "Messages from the task events queue by result: applied, stale (a repeat or older than "
+            "what was known), duplicate (the same event twice in a batch), foreign (not a task in "
+            "flight here), malformed (moved to the dead-letter queue), receive_failed.",
+            ["result"],
+            registry=self.registry,
+        )
+        self.notifications = Counter(
+            "ecs_scheduler_notifications",
+            "Run notifications by target type (sns, sqs, webhook) and result: sent, failed (an "
+            "attempt that failed and will be retried), abandoned (out of attempts).",
+            ["target", "result"],
+            registry=self.registry,
+        )
         self.leader = Gauge(
             "ecs_scheduler_leader",
             "1 while this replica holds the leader Lease (or runs without leader election), else 0.",

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ecs_scheduler.core.runstate import Observation, TaskState, Transition, observe
 from ecs_scheduler.core.status import iso, iso_precise
 from ecs_scheduler.core.tasks import TaskReport
 from ecs_scheduler.model.aws import AssumedRole, AwsScope, session_name
@@ -35,12 +36,30 @@ class Run:
     retry_tasks: int = 0
     missing: dict[str, int] = field(default_factory=dict)
     """Consecutive sweeps in which DescribeTasks did not return each task."""
+    versions: dict[str, int] = field(default_factory=dict)
+    """ECS's version of each task's latest applied state (orders unordered events)."""
+    heard: set[str] = field(default_factory=set)
+    """Tasks the event stream has spoken of: they need no prompt DescribeTasks."""
+    noticed: dict[str, float] = field(default_factory=dict)
+    """When (monotonic seconds) each task was last described or first seen by the tracker."""
     task_definition: str | None = None
     """The task definition this attempt launched (None: not known, as after a restart)."""
 
     @property
     def arns(self) -> list[str]:
         return list(self.reports)
+
+    def observe(self, arn: str, seen: Observation) -> Transition:
+        """Apply what a source says of one of this run's tasks (core.runstate decides)."""
+        current = TaskState(self.reports[arn], self.versions.get(arn, 0), self.missing.get(arn, 0))
+        step = observe(current, seen)
+        self.reports[arn] = step.state.report
+        self.versions[arn] = step.state.version
+        if step.state.missing:
+            self.missing[arn] = step.state.missing
+        else:
+            self.missing.pop(arn, None)
+        return step
 
     def unfinished(self) -> list[str]:
         return [arn for arn, report in self.reports.items() if not report.finished]
@@ -147,3 +166,8 @@ def _task_status(report: TaskReport) -> dict[str, Any]:
             for c in report.containers
         ]
     return entry
+
+
+def run_name(run: Run) -> str:
+    """What names a run in a notification's id: its instant, or its run-now value."""
+    return f"run-now:{run.run_now}" if run.origin == "RunNow" else iso_precise(run.scheduled)

@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 from ecs_scheduler.adapters.ecs import EcsApi
 from ecs_scheduler.adapters.kube import KubeWriter
+from ecs_scheduler.adapters.notify import NotificationSender
 from ecs_scheduler.adapters.taskdefs import TaskDefinitionApi
+from ecs_scheduler.adapters.taskqueue import TaskEventQueue
 from ecs_scheduler.adapters.triggers import TriggerSource
 from ecs_scheduler.core.catchup import catch_up, on_time
 from ecs_scheduler.core.errors import SpecError
@@ -36,8 +38,10 @@ from ecs_scheduler.runtime.jobs import JobState, Reporter
 from ecs_scheduler.runtime.launches import InstantAnswered, Launch, all_answered
 from ecs_scheduler.runtime.lifecycle import Lifecycle
 from ecs_scheduler.runtime.metrics import Metrics
+from ecs_scheduler.runtime.notifier import Notifier
 from ecs_scheduler.runtime.registrar import Registrar
 from ecs_scheduler.runtime.status_sink import StatusSink
+from ecs_scheduler.runtime.task_events import TaskEventConsumer
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +100,8 @@ class Scheduler:
         triggers: Mapping[str, TriggerSource],
         task_definitions: TaskDefinitionApi,
         metrics: Metrics | None = None,
+        task_events: TaskEventQueue | None = None,
+        notifications: NotificationSender | None = None,
     ) -> None:
         self.metrics = metrics or Metrics()
         self._config = config
@@ -131,6 +137,24 @@ class Scheduler:
             jobs=self._jobs,
             planned=self._timeline.planned,
             registrar=Registrar(task_definitions, self.metrics),
+            notifier=Notifier(
+                notifications,
+                reporter=self._report,
+                clock=clock,
+                metrics=self.metrics,
+                background=self._background,
+                jobs=self._jobs,
+            ),
+        )
+        self._task_events = (
+            None
+            if task_events is None
+            else TaskEventConsumer(
+                task_events,
+                apply=self.lifecycle.apply_task_events,
+                landed=self._report.landed,
+                metrics=self.metrics,
+            )
         )
 
     def _jobs_by_reason(self) -> dict[str, int]:
@@ -265,6 +289,7 @@ class Scheduler:
             state.facts.registered = Registered(str(arn), str(content_hash))
         self.lifecycle.tracker.forget(state.key)
         self.lifecycle.resume(state, status.get("active") or [], status.get("lastRunTasks") or [])
+        self.lifecycle.notifier.resume(state, status)
 
     def forget(self, namespace: str, name: str) -> None:
         """A job was deleted: it stops at once."""
@@ -386,6 +411,8 @@ class Scheduler:
         )
         collecting = self._background.spawn(self._collector.run(), name="gc", daemon=True)
         self._background.spawn(self._events.run(), name="event-series", daemon=True)
+        if self._task_events is not None:
+            self._background.spawn(self._task_events.run(), name="task-events", daemon=True)
         try:
             while True:
                 self._wake.reset()
@@ -475,6 +502,11 @@ class Scheduler:
             message = f"{counted} scheduled instant(s) up to {iso(plan.latest)} missed; {outcome}"
             logger.warning("%s: %s", key, message)
             self._report.event(state, "Warning", "MissedSchedule", message)
+            missed = {"scheduledTime": iso_precise(plan.latest), "outcome": "Missed", "tasks": 0,
+                      "reason": message, "finishedTime": iso(now)}  # fmt: skip
+            owed = self.lifecycle.notifier.owe(state, missed, run=iso_precise(plan.latest))
+            if owed:
+                self._report.write(key, owed)
         if plan.run is None:
             state.facts.last_schedule_time = plan.latest
             self._report.write(
@@ -492,6 +524,9 @@ class Scheduler:
     async def close(self, timeout: float = 5.0) -> None:
         """Let launches, status writes and Event counts in flight finish, then stop."""
         await self._background.wait(timeout)
+        if self._task_events is not None:
+            await self._task_events.close()  # unfinished batches stay in the queue for the next leader
+        await self.lifecycle.notifier.close()
         await self._status.drain(timeout)
         await self._events.close()
         self._status.cancel()

@@ -14,7 +14,7 @@ import heapq
 import itertools
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_scheduler.adapters.kube import KubeWriter, ObjectGone
@@ -33,6 +33,8 @@ class _Pending:
     due: float
     """Monotonic time by which this patch should be written."""
     failures: int = 0
+    waiters: list["asyncio.Future[None]"] = field(default_factory=list)
+    """Resolved once this patch has landed (or the object is gone)."""
 
 
 class StatusSink:
@@ -87,8 +89,19 @@ class StatusSink:
                 heapq.heappush(self._due, (now, next(self._order), key))
         self._alarm.ring()
 
+    def landed(self, key: JobKey) -> "asyncio.Future[None]":
+        """Done once everything written for this job so far is in its status (or the job is
+        gone): what waits for a record to be durable waits for this."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        pending = self._pending.get(key)
+        if pending is None:
+            future.set_result(None)  # nothing waits to be written: what was written has landed
+        else:
+            pending.waiters.append(future)
+        return future
+
     def forget(self, key: JobKey) -> None:
-        self._pending.pop(key, None)
+        _resolve(self._pending.pop(key, None))
 
     async def _dispatch(self) -> None:
         while True:
@@ -128,8 +141,10 @@ class StatusSink:
         try:
             with self._metrics.status_writes.time():
                 await self._writer.patch_status(key.namespace, key.name, pending.patch)
+            _resolve(pending)
         except ObjectGone:
-            self._pending.pop(key, None)
+            _resolve(pending)
+            _resolve(self._pending.pop(key, None))
         except Exception as error:
             self._metrics.status_write_errors.inc()
             delay = RETRY_DELAYS[min(pending.failures, len(RETRY_DELAYS) - 1)]
@@ -137,7 +152,8 @@ class StatusSink:
             newer = self._pending.pop(key, None)
             # Put it back under anything newer, and try again after the delay.
             merged = {**pending.patch, **(newer.patch if newer else {})}
-            self._pending[key] = _Pending(merged, self._now() + delay, pending.failures + 1)
+            waiters = pending.waiters + (newer.waiters if newer else [])
+            self._pending[key] = _Pending(merged, self._now() + delay, pending.failures + 1, waiters)
         finally:
             self._in_flight.discard(key)
             self._slots.release()
@@ -176,3 +192,9 @@ class StatusSink:
             self._dispatcher.cancel()
         for task in self._writes:
             task.cancel()
+
+
+def _resolve(pending: _Pending | None) -> None:
+    for waiter in pending.waiters if pending else ():
+        if not waiter.done():
+            waiter.set_result(None)

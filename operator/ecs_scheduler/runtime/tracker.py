@@ -1,17 +1,23 @@
-"""One tracker for every job: follows each started task to STOPPED with batched DescribeTasks.
+"""One tracker for every job: follows each started task to STOPPED.
 
-Nothing is polled per job. Each sweep groups the tasks not yet stopped by region and cluster
-and describes them 100 at a time. A task ECS no longer returns (it forgets stopped tasks after
-about an hour) is marked UNKNOWN after MISSING_SWEEPS sweeps in a row: never a success.
+Two sources feed it, both through the task state machine (core.runstate): ECS's event stream,
+when the operator reads one (`apply_events`), and batched DescribeTasks (`refresh`). Nothing is
+polled per job: a sweep groups the tasks not yet stopped by scope and cluster and describes
+them 100 at a time. A task ECS no longer returns (it forgets stopped tasks after about an
+hour) is UNKNOWN after MISSING_SWEEPS sweeps in a row: never a success.
 """
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from ecs_scheduler.adapters.ecs import EcsApi, EcsError
-from ecs_scheduler.core.tasks import TaskReport, TaskVerdict, task_report, task_verdict, unknown_task
+from ecs_scheduler.core.runstate import MISSING_SWEEPS, Observation
+from ecs_scheduler.core.taskevents import TaskEvent, cluster_name, in_order
+from ecs_scheduler.core.tasks import TaskReport, TaskVerdict, task_report, task_verdict
 from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.runtime.metrics import Metrics
@@ -19,11 +25,25 @@ from ecs_scheduler.runtime.runs import Run
 
 logger = logging.getLogger(__name__)
 
-MISSING_SWEEPS = 2
-"""A task just started may not be visible yet; absent twice in a row means ECS forgot it."""
+__all__ = ["MISSING_SWEEPS", "EventsApplied", "Tracker"]
 
 _RUNS_PER_YIELD = 100
 """A sweep over thousands of runs lets the event loop run between chunks of this many."""
+
+
+@dataclass
+class EventsApplied:
+    """What a batch of task events did."""
+
+    changed: list[Run] = field(default_factory=list)
+    """Runs whose tasks changed (in the order first changed)."""
+    applied: int = 0
+    stale: int = 0
+    """Repeats, or older than what was known."""
+    foreign: int = 0
+    """Not a task of a run in flight here (another starter, cluster, or an ended run)."""
+    jobs: set[JobKey] = field(default_factory=set)
+    """Jobs an event spoke of: its message may go once their status writes have landed."""
 
 
 class Tracker:
@@ -83,12 +103,54 @@ class Tracker:
                 continue
             self._metrics.describe_calls.inc(-(-len(arns) // 100))
             reports = {report.arn: report for report in map(task_report, described)}
+            versions = {str(raw.get("taskArn")): raw.get("version") for raw in described}
             for count, run in enumerate(members, 1):
-                if _apply(run, reports):
+                if _apply(run, reports, versions, self._now()):
                     changed.append(run)
                 if count % _RUNS_PER_YIELD == 0:
                     await asyncio.sleep(0)  # a fire due meanwhile goes first
         return changed
+
+    def apply_events(self, events: list[TaskEvent], *, started_by: str) -> EventsApplied:
+        """Apply task events (any order, repeats included) to the runs in flight."""
+        result = EventsApplied()
+        owners = self._owners()
+        for event in in_order(events):
+            run = owners.get(event.task_arn) if event.started_by == started_by else None
+            if run is None or cluster_name(event.cluster_arn) != cluster_name(run.cluster):
+                result.foreign += 1
+                continue
+            run.heard.add(event.task_arn)
+            result.jobs.add(run.key)
+            step = run.observe(event.task_arn, Observation(event.report, event.version))
+            if step.stale:
+                result.stale += 1
+                continue
+            result.applied += 1
+            if step.recorded and run not in result.changed:
+                result.changed.append(run)
+        return result
+
+    def silent(self, grace: float) -> list[Run]:
+        """Runs with a task that no event has spoken of for `grace` seconds since it was last
+        described (or first seen here): described promptly instead of waiting for the sweep."""
+        now = self._now()
+        found = []
+        for run in self.all_runs():
+            for arn in run.unfinished():
+                if arn in run.heard:
+                    continue
+                if now - run.noticed.setdefault(arn, now) >= grace:
+                    found.append(run)
+                    break
+        return found
+
+    def _owners(self) -> dict[str, Run]:
+        return {arn: run for runs in self._runs.values() for run in runs for arn in run.reports}
+
+    @staticmethod
+    def _now() -> float:
+        return time.monotonic()
 
     async def verdicts(self, run: Run) -> list[TaskVerdict]:
         """The verdict of every task of a finished run (essential containers read per revision)."""
@@ -105,18 +167,11 @@ class Tracker:
         return verdicts
 
 
-def _apply(run: Run, reports: dict[str, TaskReport]) -> bool:
+def _apply(run: Run, reports: dict[str, TaskReport], versions: dict[str, object], now: float) -> bool:
     changed = False
     for arn in run.unfinished():
-        report = reports.get(arn)
-        if report is None:
-            run.missing[arn] = run.missing.get(arn, 0) + 1
-            if run.missing[arn] >= MISSING_SWEEPS:
-                run.reports[arn] = unknown_task(arn)
-                changed = True
-            continue
-        run.missing.pop(arn, None)
-        if report != run.reports[arn]:
-            run.reports[arn] = report
-            changed = True
+        version = versions.get(arn)
+        step = run.observe(arn, Observation(reports.get(arn), version if isinstance(version, int) else None))
+        run.noticed[arn] = now
+        changed = changed or step.recorded
     return changed

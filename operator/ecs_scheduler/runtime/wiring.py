@@ -4,8 +4,11 @@ from ecs_scheduler.adapters.aws import AwsClients
 from ecs_scheduler.adapters.ecs import Boto3Ecs
 from ecs_scheduler.adapters.kube import HttpKubeWriter
 from ecs_scheduler.adapters.lease import ClientLease
+from ecs_scheduler.adapters.notify import Senders
 from ecs_scheduler.adapters.taskdefs import Boto3TaskDefinitions
+from ecs_scheduler.adapters.taskqueue import SqsTaskEventQueue
 from ecs_scheduler.adapters.triggers import trigger_sources
+from ecs_scheduler.core.notify import internal_address, signature
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.runtime.clock import SystemClock
 from ecs_scheduler.runtime.election import LeaderElector
@@ -35,14 +38,26 @@ def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
         default_region=config.default_region,
     )
     clients.throttles = ecs.throttled
+    kube = HttpKubeWriter.from_environment(concurrency=config.kube_concurrency)
     scheduler = Scheduler(
         config=config,
         ecs=ecs,
-        kube=HttpKubeWriter.from_environment(concurrency=config.kube_concurrency),
+        kube=kube,
         clock=clock,
         triggers=trigger_sources(clients),
         task_definitions=Boto3TaskDefinitions(clients),
         metrics=metrics,
+        notifications=Senders(
+            clients,
+            kube,
+            screen=internal_address,
+            sign=signature,
+            internal_hosts=config.webhook_internal_hosts,
+            ca_file=config.webhook_ca_file,
+        ),
+        task_events=(
+            SqsTaskEventQueue(clients, config.task_events_queue) if config.task_events_queue else None
+        ),
     )
     return scheduler, clients
 

@@ -1,0 +1,131 @@
+"""Run notifications end to end: SNS (read back through a subscribed queue), SQS, HTTPS webhooks
+signed with a Secret's key; retries, a restart in the middle, refused internal addresses."""
+
+import base64
+import hashlib
+import hmac
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import StartOperator
+from tests.e2e.harness import KubeCluster, MotoServer, wait_for
+from tests.e2e.test_run_lifecycle import ending, history, reasons, soon
+from tests.e2e.webhook import WebhookReceiver
+
+pytestmark = pytest.mark.e2e
+
+_receivers = itertools.count(1)
+KEY = b"e2e-signing-key"
+
+
+@pytest.fixture
+def receiver(workdir: Path) -> Iterator[WebhookReceiver]:
+    running = WebhookReceiver(workdir / f"webhook-{next(_receivers)}")
+    yield running
+    running.stop()
+
+
+def secret(kube: KubeCluster, namespace: str) -> dict[str, Any]:
+    kube.core.create_namespaced_secret(namespace, {"metadata": {"name": "hook"},
+                                                   "data": {"key": base64.b64encode(KEY).decode()}})  # fmt: skip
+    return {"name": "hook", "key": "key"}
+
+
+def webhook_operator(start_operator: StartOperator, receiver: WebhookReceiver) -> Any:
+    return start_operator("--webhook-internal-hosts", "127.0.0.1", "--webhook-ca-file", str(receiver.ca_file))
+
+
+def delivery(kube: KubeCluster, namespace: str, name: str, kind: str) -> dict[str, Any]:
+    return next((d for d in kube.status(namespace, name).get("notifications") or [] if d["type"] == kind), {})
+
+
+def test_a_failed_run_is_published_sent_and_posted_with_one_event_id(
+    kube: KubeCluster,
+    moto: MotoServer,
+    own_namespace: str,
+    start_operator: StartOperator,
+    receiver: WebhookReceiver,
+) -> None:
+    sns, sqs = moto.client("sns"), moto.client("sqs")
+    topic = sns.create_topic(Name=f"runs-{own_namespace}")["TopicArn"]
+    subscriber = sqs.create_queue(QueueName=f"runs-sub-{own_namespace}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=subscriber, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    successes = sqs.create_queue(QueueName=f"runs-ok-{own_namespace}")["QueueUrl"]
+    webhook_operator(start_operator, receiver)
+    spec = {"taskDefinition": "sleeper-task", "schedule": soon(), "overrides": ending(exit_code="3"),
+            "notifications": [{"sns": {"topicArn": topic}},
+                              {"sqs": {"queueUrl": successes}, "outcomes": ["Succeeded"]},
+                              {"webhook": {"url": receiver.url, "secretRef": secret(kube, own_namespace)},
+                               "outcomes": ["Failed"]}]}  # fmt: skip
+    kube.apply_job(own_namespace, "notified", spec)
+    (record,) = wait_for(lambda: history(kube, own_namespace, "notified"), timeout=20, what="the failed run")
+    wait_for(lambda: receiver.received, timeout=10, what="the webhook call")
+    (posted,) = receiver.received
+    event = posted.event
+    assert event["specversion"] == "1.0" and event["type"] == "dev.ecs-scheduler.run.failed"
+    assert event["source"].endswith(f"/namespaces/{own_namespace}/scheduledecsjobs/notified")
+    assert event["subject"] == record["scheduledTime"]
+    assert (
+        event["data"]["reason"] == record["reason"]
+        and event["data"]["ecsTasks"][0]["containers"][0]["exitCode"] == 3
+    )
+    expected = "sha256=" + hmac.new(KEY, posted.body, hashlib.sha256).hexdigest()
+    assert posted.headers["X-Ecs-Scheduler-Signature"] == expected
+    assert posted.headers["Content-Type"].startswith("application/cloudevents+json")
+    published = wait_for(
+        lambda: sqs.receive_message(QueueUrl=subscriber).get("Messages"), timeout=10, what="SNS"
+    )
+    assert published[0]["Body"] == posted.body.decode(), "every target gets the same event"
+    assert "Messages" not in sqs.receive_message(QueueUrl=successes), "Succeeded only"
+    wait_for(lambda: delivery(kube, own_namespace, "notified", "sns").get("outcome") == "Delivered", timeout=10,
+             what="status shows the SNS delivery")  # fmt: skip
+    status = kube.status(own_namespace, "notified")
+    assert {(d["type"], d["outcome"], d["eventId"]) for d in status["notifications"]} == {
+        ("sns", "Delivered", event["id"]), ("webhook", "Delivered", event["id"])}  # fmt: skip
+    assert status.get("owedNotifications", []) == []
+
+
+def test_a_failing_webhook_is_retried_and_survives_a_restart(
+    kube: KubeCluster, own_namespace: str, start_operator: StartOperator, receiver: WebhookReceiver
+) -> None:
+    receiver.failures = [503] * 50
+    first = webhook_operator(start_operator, receiver)
+    spec = {"taskDefinition": "sleeper-task", "schedule": soon(), "overrides": ending(exit_code="1"),
+            "notifications": [{"webhook": {"url": receiver.url, "secretRef": secret(kube, own_namespace)}}]}  # fmt: skip
+    kube.apply_job(own_namespace, "flaky", spec)
+    failed = wait_for(lambda: delivery(kube, own_namespace, "flaky", "webhook").get("outcome") == "Failed"
+                      and delivery(kube, own_namespace, "flaky", "webhook"), timeout=30, what="a failed attempt")  # fmt: skip
+    assert "HTTP 503" in failed["error"]
+    (owed,) = kube.status(own_namespace, "flaky")["owedNotifications"]
+    assert owed["attempts"] >= 1 and owed["eventId"] == failed["eventId"]
+    first.stop()
+    receiver.failures = []
+    webhook_operator(start_operator, receiver)  # a new process: only the status remembers what is owed
+    wait_for(lambda: delivery(kube, own_namespace, "flaky", "webhook").get("outcome") == "Delivered", timeout=30,
+             what="delivered after the restart")  # fmt: skip
+    ids = {r.event["id"] for r in receiver.received}
+    assert ids == {failed["eventId"]}, "every attempt carried the same event id"
+    assert len(receiver.received) >= 2
+    assert kube.status(own_namespace, "flaky").get("owedNotifications", []) == []
+
+
+def test_a_webhook_inside_the_cluster_is_refused(
+    kube: KubeCluster, namespace: str, receiver: WebhookReceiver
+) -> None:
+    # The session operator allows no internal webhook host: 127.0.0.1 is refused, never called.
+    spec = {"taskDefinition": "sleeper-task", "schedule": soon(), "overrides": ending(exit_code="2"),
+            "notifications": [{"webhook": {"url": receiver.url, "secretRef": secret(kube, namespace)}}]}  # fmt: skip
+    kube.apply_job(namespace, "internal", spec)
+    refused = wait_for(lambda: delivery(kube, namespace, "internal", "webhook").get("outcome") == "Abandoned"
+                       and delivery(kube, namespace, "internal", "webhook"), timeout=30, what="refused")  # fmt: skip
+    assert "internal address 127.0.0.1" in refused["error"]
+    assert receiver.received == []
+    (warning,) = wait_for(
+        lambda: reasons(kube, namespace, "internal", "NotificationFailed"), timeout=10, what="event"
+    )
+    assert warning.type == "Warning" and "refused" in warning.message
