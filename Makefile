@@ -42,6 +42,7 @@ bench: install  ## benchmarks (about 50 min; set KUBEBUILDER_ASSETS for a real A
 	$(BIN)/python -m bench.fullpath --jobs 1000 10000 --window 300 --out docs
 	$(BIN)/python -m bench.ratelimit --burst 600 5000 --sustain 300 --shrink-after 150 --out docs
 	$(BIN)/python -m bench.assume_role --jobs 100 --hours 3 --out docs
+	$(BIN)/python -m bench.task_events --jobs 200 --out docs
 
 reliability: install  ## the full reliability suite (about 15 min): docs/reliability.md
 	rm -f docs/reliability-results.json

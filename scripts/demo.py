@@ -6,6 +6,7 @@ Stops and cleans up on Ctrl-C (or after --duration seconds).
 """
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -55,10 +56,37 @@ def _age(instant: str | None, now: datetime) -> str:
     return f"in {text}" if seconds > 0 else f"{text} ago"
 
 
-def view(kube: KubeCluster, moto: MotoServer) -> Table:
+class Notifications:
+    """examples/notify-on-end.yaml's topic, read back through a subscribed queue."""
+
+    def __init__(self, moto: MotoServer) -> None:
+        self._sqs = moto.client("sqs")
+        topic = moto.client("sns").create_topic(Name="ecs-scheduler-runs")["TopicArn"]
+        self._queue = self._sqs.create_queue(QueueName="ecs-scheduler-runs-reader")["QueueUrl"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=self._queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        moto.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                                     Attributes={"RawMessageDelivery": "true"})  # fmt: skip
+        self.received = 0
+        self.latest = "-"
+
+    def caption(self) -> str:
+        for message in self._sqs.receive_message(QueueUrl=self._queue, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            event = json.loads(message["Body"])
+            self.received += 1
+            self.latest = f"{event['type']} for {event['subject']} (id {event['id'][:12]}...)"
+            self._sqs.delete_message(QueueUrl=self._queue, ReceiptHandle=message["ReceiptHandle"])
+        return f"CloudEvents received on ecs-scheduler-runs: {self.received}; latest: {self.latest}"
+
+
+def view(kube: KubeCluster, moto: MotoServer, notifications: Notifications) -> Table:
     now = datetime.now(UTC)
     counts = tasks_by_job(moto, "default")
-    table = Table(title=f"ScheduledEcsJobs in {NAMESPACE!r} at {now:%H:%M:%S} UTC", box=box.SIMPLE_HEAD)
+    table = Table(title=f"ScheduledEcsJobs in {NAMESPACE!r} at {now:%H:%M:%S} UTC", box=box.SIMPLE_HEAD,
+                  caption=notifications.caption())  # fmt: skip
     for column in ("JOB", "SCHEDULE", "RESOLVED", "READY", "LAST RUN", "NEXT RUN", "LAST OUTCOME"):
         table.add_column(column, no_wrap=True)
     table.add_column("TASKS IN ECS", justify="right")
@@ -98,6 +126,7 @@ def main() -> int:
         for _ in range(25):
             entries = [{"Id": str(i), "MessageBody": "work"} for i in range(10)]
             moto.client("sqs").send_message_batch(QueueUrl=queue_url, Entries=entries)
+        notifications = Notifications(moto)
         kube = KubeCluster(workdir)
         operator = Operator(workdir, kube, moto.url)
         for manifest in EXAMPLES:
@@ -107,10 +136,10 @@ def main() -> int:
         console.print(f"API server: {kube.kind} at {kube.url}; KUBECONFIG={kube.kubeconfig}")
         console.print("Ctrl-C stops everything and cleans up.\n")
         started = time.monotonic()
-        with Live(view(kube, moto), console=console, auto_refresh=False) as live:
+        with Live(view(kube, moto, notifications), console=console, auto_refresh=False) as live:
             while not args.duration or time.monotonic() - started < args.duration:
                 time.sleep(args.interval)
-                live.update(view(kube, moto), refresh=True)
+                live.update(view(kube, moto, notifications), refresh=True)
     except KeyboardInterrupt:
         console.print("\nstopping ...")
     finally:

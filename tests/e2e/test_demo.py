@@ -24,4 +24,5 @@ def test_demo_applies_every_example_and_shows_launches() -> None:
     sleeper = next(line for line in result.stdout.splitlines() if line.strip().startswith("sleeper-task "))
     assert "True/Scheduled" in sleeper
     assert int(re.split(r"\s+", sleeper.strip())[-1]) >= 1, sleeper
+    assert "CloudEvents received on ecs-scheduler-runs:" in result.stdout
     assert "cleaned up." in result.stdout

@@ -9,8 +9,9 @@ from tests.unit.test_helm_chart import objects
 pytestmark = pytest.mark.e2e
 
 OPERATOR_AGENTS = ("kopf/", "ecs-scheduler/")
-# The session operator watched `e2e-*`, restart tests single namespaces, the HA test a Lease.
-VALUES = {"watchNamespaces": ["e2e-*"]}
+# The session operator watched `e2e-*`, restart tests single namespaces, the HA test a Lease;
+# the notification tests signed webhooks with Secrets.
+VALUES = {"watchNamespaces": ["e2e-*"], "notifications": {"webhooks": {"enabled": True}}}
 
 Permission = tuple[str, str, str]  # (API group, resource[/subresource], verb)
 

@@ -119,6 +119,7 @@ class Senders:
             )
         else:
             assert target.webhook is not None
+            await self._screen_host(target.webhook.host)  # before reading any Secret for it
             key = await self._key(target, outgoing.namespace)
             await self._post(target.webhook.url, target.webhook.host, outgoing, key)
 
@@ -136,15 +137,19 @@ class Senders:
         except KubeError as error:
             raise DeliveryFailed(f"secret {ref.name}/{ref.key}: {error}") from None
 
+    async def _screen_host(self, host: str) -> None:
+        """Refuse a host inside the cluster or the machine, unless the operator allows it."""
+        if any(fnmatchcase(host, allowed) for allowed in self._internal_hosts):
+            return
+        try:
+            resolved = await asyncio.get_running_loop().getaddrinfo(host, 443)
+        except OSError as error:
+            raise DeliveryFailed(f"cannot resolve {host}: {error}") from None
+        refused = self._screen(host, [str(entry[4][0]) for entry in resolved])
+        if refused is not None:
+            raise DeliveryFailed(f"refused: {refused}", final=True)
+
     async def _post(self, url: str, host: str, outgoing: Outgoing, key: bytes) -> None:
-        if not any(fnmatchcase(host, allowed) for allowed in self._internal_hosts):
-            try:
-                resolved = await asyncio.get_running_loop().getaddrinfo(host, 443)
-            except OSError as error:
-                raise DeliveryFailed(f"cannot resolve {host}: {error}") from None
-            refused = self._screen(host, [str(entry[4][0]) for entry in resolved])
-            if refused is not None:
-                raise DeliveryFailed(f"refused: {refused}", final=True)
         body = outgoing.payload.encode()
         headers = {
             "Content-Type": CONTENT_TYPE,

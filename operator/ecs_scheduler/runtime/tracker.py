@@ -51,6 +51,8 @@ class Tracker:
         self._ecs = ecs
         self._metrics = metrics
         self._runs: dict[JobKey, list[Run]] = {}
+        self._index: dict[str, Run] = {}
+        """Task ARN -> run, for events; rebuilt when an event names a task it does not know."""
         # Counted when scraped: keeping a running total in step on every change cost O(runs).
         metrics.active_tasks.set_function(self._unfinished_tasks)
 
@@ -114,9 +116,15 @@ class Tracker:
     def apply_events(self, events: list[TaskEvent], *, started_by: str) -> EventsApplied:
         """Apply task events (any order, repeats included) to the runs in flight."""
         result = EventsApplied()
-        owners = self._owners()
+        rebuilt = False
         for event in in_order(events):
-            run = owners.get(event.task_arn) if event.started_by == started_by else None
+            if event.started_by != started_by:
+                result.foreign += 1
+                continue
+            run = self._owner(event.task_arn)
+            if run is None and not rebuilt:  # a task launched since the index was built
+                self._index, rebuilt = self._owners(), True
+                run = self._owner(event.task_arn)
             if run is None or cluster_name(event.cluster_arn) != cluster_name(run.cluster):
                 result.foreign += 1
                 continue
@@ -144,6 +152,13 @@ class Tracker:
                     found.append(run)
                     break
         return found
+
+    def _owner(self, arn: str) -> Run | None:
+        """The run in flight that started task `arn` (the index may be stale: checked)."""
+        run = self._index.get(arn)
+        if run is None or arn not in run.reports:
+            return None
+        return run if any(r is run for r in self._runs.get(run.key, ())) else None
 
     def _owners(self) -> dict[str, Run]:
         return {arn: run for runs in self._runs.values() for run in runs for arn in run.reports}
