@@ -231,11 +231,14 @@ class AwsProxy:
             call.deduplicated = True
             self._reply(request, 200, {"Content-Type": "application/x-amz-json-1.1"}, stored)
             return
-        connection = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=30)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "connection")}
-        connection.request(request.command, request.path, body=body, headers=headers)
-        response = connection.getresponse()
-        payload = response.read()
+        connection = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=30)
+        try:  # closed whatever happens: an upstream that times out must not leave its socket to the GC
+            connection.request(request.command, request.path, body=body, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+        finally:
+            connection.close()
         if operation == "RunTask" and response.status == 200:
             self._remember_endings(parsed, payload)
             if token:
@@ -245,13 +248,11 @@ class AwsProxy:
         if operation == "DescribeTasks" and response.status == 200:
             payload = self._like_ecs(payload)
         if fault == "server_error":
-            connection.close()
             self._error(request, 500, "ServerException", "injected after the call was processed")
             return
         reply_headers = {
             k: v for k, v in response.getheaders() if k.lower() not in ("transfer-encoding", "connection")
         }
-        connection.close()
         self._reply(request, response.status, reply_headers, payload)
 
     def _error(self, request: BaseHTTPRequestHandler, status: int, code: str, message: str) -> None:

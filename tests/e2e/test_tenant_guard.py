@@ -19,6 +19,7 @@ def test_jobs_outside_the_allowance_are_forbidden_and_the_others_run(
     policy.write_text(
         f"namespaces:\n  {namespace}:\n    clusters: [default]\n    taskDefinitionFamilies: [sleeper-*]\n"
         "    roles: ['arn:aws:iam::123456789012:role/team-*']\n"
+        "    notificationTopics: ['arn:aws:sns:*:123456789012:team-*']\n    webhookHosts: []\n"
     )
     start_operator("--tenant-policy", str(policy))
     jobs = {
@@ -27,6 +28,11 @@ def test_jobs_outside_the_allowance_are_forbidden_and_the_others_run(
         "other-cluster": {"taskDefinition": "sleeper-task", "cluster": "production"},
         "foreign-role": {"taskDefinition": "sleeper-task",
                          "overrides": {"taskRoleArn": "arn:aws:iam::123456789012:role/admin"}},
+        "foreign-topic": {"taskDefinition": "sleeper-task", "notifications": [
+            {"sns": {"topicArn": "arn:aws:sns:us-east-1:123456789012:team-runs"}},
+            {"sns": {"topicArn": "arn:aws:sns:us-east-1:123456789012:everyone"}}]},
+        "any-webhook": {"taskDefinition": "sleeper-task", "notifications": [
+            {"webhook": {"url": "https://hooks.example.com/x", "secretRef": {"name": "s", "key": "k"}}}]},
     }  # fmt: skip
     for name, fields in jobs.items():
         kube.apply_job(namespace, name, {"schedule": "@every 1s", **fields})
@@ -34,7 +40,9 @@ def test_jobs_outside_the_allowance_are_forbidden_and_the_others_run(
         lambda: len(aws.recorder.run_tasks_for(f"{namespace}/allowed")) >= 2, timeout=15, what="allowed runs"
     )
     for name, field in (("other-family", "spec.taskDefinition"), ("other-cluster", "spec.cluster"),
-                        ("foreign-role", "spec.overrides.taskRoleArn")):  # fmt: skip
+                        ("foreign-role", "spec.overrides.taskRoleArn"),
+                        ("foreign-topic", "spec.notifications[1].sns.topicArn"),
+                        ("any-webhook", "spec.notifications[0].webhook.url")):  # fmt: skip
         ready = wait_for(lambda n=name: kube.ready(namespace, n).get("reason") == "Forbidden" and kube.ready(namespace, n),
                          timeout=10, what=f"{name} Forbidden")  # fmt: skip
         assert ready["status"] == "False" and ready["message"].startswith(f"{field}:")
