@@ -250,8 +250,12 @@ class AwsProxy:
         if fault == "server_error":
             self._error(request, 500, "ServerException", "injected after the call was processed")
             return
+        # Date and Server are the proxy's own (send_response): moto's too would make two Date
+        # headers, which botocore cannot parse when it retries an answer.
         reply_headers = {
-            k: v for k, v in response.getheaders() if k.lower() not in ("transfer-encoding", "connection")
+            k: v
+            for k, v in response.getheaders()
+            if k.lower() not in ("transfer-encoding", "connection", "date", "server")
         }
         self._reply(request, response.status, reply_headers, payload)
 

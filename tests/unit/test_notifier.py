@@ -5,6 +5,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from ecs_scheduler.adapters.notify import DeliveryFailed, Outgoing
 from ecs_scheduler.core.plan import JobIdentity
 from ecs_scheduler.core.validation import validate_spec
@@ -15,6 +17,7 @@ from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.jobs import JobState, Reporter
 from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.notifier import Notifier
+from ecs_scheduler.runtime.runs import Run, run_name
 from ecs_scheduler.runtime.status_sink import StatusSink
 from tests.unit.test_status_sink import Writer
 
@@ -154,3 +157,15 @@ def test_what_status_says_is_owed_is_sent_after_a_restart() -> None:
         assert state.facts.owed == []
 
     run([], scenario)
+
+
+@pytest.mark.parametrize(
+    ("origin", "run_now", "name"),
+    [("Schedule", None, "2026-11-23T09:00:00.000Z"), ("RunNow", "deploy-42", "run-now:deploy-42")],
+)
+def test_a_run_is_named_by_its_instant_or_its_run_now_value(
+    origin: Any, run_now: str | None, name: str
+) -> None:
+    run = Run(JobKey("team-a", "nightly"), datetime(2026, 11, 23, 9, tzinfo=UTC), "default", AwsScope(None),
+              origin=origin, run_now=run_now)  # fmt: skip
+    assert run_name(run) == name

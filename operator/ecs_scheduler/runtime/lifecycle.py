@@ -139,7 +139,7 @@ class Lifecycle:
             await self.sweep(self.tracker.runs_of(state.key))  # decide on fresh task states
             action = concurrency_action(spec.concurrency_policy, len(self.tracker.runs_of(state.key)))
             if action == "Skip":
-                self._skip(state, instant, origin, marks)
+                self._skip(state, instant, origin, run_now, marks)
                 return
             if action == "ReplaceThenLaunch":
                 await self._replace(state, instant)
@@ -393,11 +393,22 @@ class Lifecycle:
         if run.finished:
             await self._finish(state, run)
 
-    def _skip(self, state: JobState, instant: datetime, origin: RunOrigin, marks: dict[str, Any]) -> None:
+    def _skip(
+        self,
+        state: JobState,
+        instant: datetime,
+        origin: RunOrigin,
+        run_now: str | None,
+        marks: dict[str, Any],
+    ) -> None:
         active = ", ".join(run.describe() for run in self.tracker.runs_of(state.key))
         reason = f"{active} still active (concurrencyPolicy Forbid)"
         self._record(
-            state, Run(state.key, instant, "", state.scope, origin=origin), "Skipped", reason, tasks=0
+            state,
+            Run(state.key, instant, "", state.scope, origin=origin, run_now=run_now),
+            "Skipped",
+            reason,
+            tasks=0,
         )
         self._report.event(state, "Normal", "RunSkipped", f"skipped the run for {iso(instant)}: {reason}")
         self._report.write(state.key, {**marks, **self.runs_patch(state)})
