@@ -1,12 +1,15 @@
 """ECS Task State Change events: parsing, and applying them to runs (duplicates, order, foreign)."""
 
 import json
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.task_events import task_event
 
-from ecs_scheduler.core.taskevents import Malformed, TaskEvent, parse_task_event
+from ecs_scheduler.core.taskevents import DETAIL_TYPE, SOURCE, Malformed, TaskEvent, parse_task_event
 from ecs_scheduler.core.tasks import TaskReport
 from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.job import JobKey
@@ -154,3 +157,16 @@ def test_tasks_heard_of_are_not_silent_and_the_rest_are_after_the_grace() -> Non
     assert tracker.silent(grace=0.0) == []
     patient, _ = tracked("t3")
     assert patient.silent(grace=3600) == [], "within the grace nobody is described"
+
+
+def test_the_documented_rule_matches_what_the_operator_reads() -> None:
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "task-events.md").read_text()
+    pattern = json.loads(next(b for b in re.findall(r"```json\n(.*?)```", docs, re.S) if "detail-type" in b))
+    assert pattern["source"] == [SOURCE] and pattern["detail-type"] == [DETAIL_TYPE]
+    assert pattern["detail"]["startedBy"] == ["ecs-scheduler"], "the operator's default --started-by"
+    task = {"taskArn": task_arn("t1"), "clusterArn": CLUSTER, "startedBy": "ecs-scheduler",
+            "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:1"}  # fmt: skip
+    event = json.loads(task_event(task, "STOPPED", 4))  # what the tests and the bench send
+    assert event["detail"]["lastStatus"] in pattern["detail"]["lastStatus"]
+    assert parse_task_event(json.dumps(event)).report.containers[0].exit_code == 0
