@@ -168,3 +168,19 @@ def test_landed_is_done_when_the_object_is_gone() -> None:
         await asyncio.wait_for(sink.landed(B), 5)
 
     run(test)
+
+
+def test_landed_waits_for_the_write_in_flight_when_nothing_else_is_pending() -> None:
+    async def test(sink: StatusSink, writer: Writer, _: Metrics) -> None:
+        writer.hold = asyncio.Event()
+        sink.write(C, {"history": [1]})
+        await asyncio.sleep(0.05)
+        assert writer.in_flight == 1
+        landed = sink.landed(C)
+        await asyncio.sleep(0.05)
+        assert not landed.done(), "the write carrying the change has not landed yet"
+        writer.hold.set()
+        await asyncio.wait_for(landed, 5)
+        assert writer.patches == [("c", {"history": [1]})]
+
+    run(test)

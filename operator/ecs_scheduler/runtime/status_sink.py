@@ -45,7 +45,8 @@ class StatusSink:
         self._due: list[tuple[float, int, JobKey]] = []
         """Heap of (due, tie-breaker, job); entries whose job has another due, or is in flight, are stale."""
         self._order = itertools.count()
-        self._in_flight: set[JobKey] = set()
+        self._in_flight: dict[JobKey, _Pending] = {}
+        """The patch being written, per job (at most one)."""
         self._slots = asyncio.Semaphore(concurrency)
         self._alarm = Alarm()
         self._dispatcher: asyncio.Task[None] | None = None
@@ -93,9 +94,11 @@ class StatusSink:
         """Done once everything written for this job so far is in its status (or the job is
         gone): what waits for a record to be durable waits for this."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        pending = self._pending.get(key)
+        # A pending patch is written after the one in flight (one write per job at a time), so
+        # it is the one to wait for; else the one in flight, if any.
+        pending = self._pending.get(key) or self._in_flight.get(key)
         if pending is None:
-            future.set_result(None)  # nothing waits to be written: what was written has landed
+            future.set_result(None)  # nothing is being or waits to be written: it has landed
         else:
             pending.waiters.append(future)
         return future
@@ -113,7 +116,7 @@ class StatusSink:
                 continue
             await self._slots.acquire()
             pending = self._pending.pop(key)
-            self._in_flight.add(key)
+            self._in_flight[key] = pending
             task = asyncio.create_task(self._write(key, pending), name=f"status:{key}")
             self._writes.add(task)
             task.add_done_callback(self._writes.discard)
@@ -155,7 +158,7 @@ class StatusSink:
             waiters = pending.waiters + (newer.waiters if newer else [])
             self._pending[key] = _Pending(merged, self._now() + delay, pending.failures + 1, waiters)
         finally:
-            self._in_flight.discard(key)
+            self._in_flight.pop(key, None)
             self._slots.release()
             if key in self._pending:
                 heapq.heappush(self._due, (self._pending[key].due, next(self._order), key))
