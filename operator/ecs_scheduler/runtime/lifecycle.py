@@ -276,15 +276,12 @@ class Lifecycle:
 
     def _launch_failed(self, state: JobState, run: Run, reason: str, *, tasks: int) -> dict[str, Any]:
         """Notify a launch that failed (wholly or in part); the status patch that owes it."""
-        record = {
-            "scheduledTime": iso_precise(run.scheduled),
-            "origin": run.origin,
-            "attempt": run.attempt,
-            "outcome": "LaunchFailed",
-            "tasks": tasks,
-            "reason": reason,
-            "finishedTime": iso(self._clock.now()),
-        }
+        return self._owe(
+            state, run, run.record("LaunchFailed", reason, tasks=tasks, finished=self._clock.now())
+        )
+
+    def _owe(self, state: JobState, run: Run, record: dict[str, Any]) -> dict[str, Any]:
+        """Notify how `run` ended; the status patch that owes it (empty: nobody wants it)."""
         return self.notifier.owe(state, record, run=run_name(run), tasks=run.tasks_status())
 
     def _marks(
@@ -635,18 +632,10 @@ class Lifecycle:
             if state.job
             else DEFAULT_LIMITS
         )
-        record = {
-            "scheduledTime": iso_precise(run.scheduled),
-            "origin": run.origin,
-            "attempt": run.attempt,
-            "outcome": outcome,
-            "tasks": tasks,
-            "reason": reason,
-            "finishedTime": iso(self._clock.now()),
-        }
+        record = run.record(outcome, reason, tasks=tasks, finished=self._clock.now())
         state.facts.history = with_record(state.facts.history, record, successes=successes, others=others)
         self._metrics.runs_finished.labels(outcome).inc()
-        self.notifier.owe(state, record, run=run_name(run), tasks=run.tasks_status())
+        self._owe(state, run, record)
 
     # -- Retries -------------------------------------------------------------------------
 

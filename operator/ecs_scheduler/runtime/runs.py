@@ -9,6 +9,7 @@ from ecs_scheduler.core.status import iso, iso_precise
 from ecs_scheduler.core.tasks import TaskReport
 from ecs_scheduler.model.aws import AssumedRole, AwsScope, session_name
 from ecs_scheduler.model.job import JobKey
+from ecs_scheduler.model.notify import NotifyOutcome
 from ecs_scheduler.model.status import ActiveRun, RunOrigin
 
 
@@ -142,6 +143,20 @@ class Run:
             retry_at=active.retry_at,
             retry_tasks=active.retry_tasks,
         )
+
+    def record(
+        self, outcome: NotifyOutcome, reason: str, *, tasks: int, finished: datetime
+    ) -> dict[str, Any]:
+        """How this attempt ended, as a status.history entry (and a notification's data) says it."""
+        return {
+            "scheduledTime": iso_precise(self.scheduled),
+            "origin": self.origin,
+            "attempt": self.attempt,
+            "outcome": outcome,
+            "tasks": tasks,
+            "reason": reason,
+            "finishedTime": iso(finished),
+        }
 
     def tasks_status(self) -> list[dict[str, Any]]:
         """lastRunTasks entries."""
