@@ -543,12 +543,12 @@ class Lifecycle:
                 if self.orphan_check_due:
                     self.orphan_check_due = False
                     await self._adopt_orphans()
-                runs = self.tracker.all_runs()
-                if self._config.task_events_queue:
-                    if time.monotonic() - last_full >= self._config.task_events_sweep:
-                        last_full = time.monotonic()
-                    else:
-                        runs = self.tracker.silent(self._config.task_events_grace)
+                events = bool(self._config.task_events_queue)
+                if not events or time.monotonic() - last_full >= self._config.task_events_sweep:
+                    last_full = time.monotonic()
+                    runs = self.tracker.all_runs()
+                else:
+                    runs = self.tracker.silent(self._config.task_events_grace)
                 if runs:
                     await self.sweep(runs)
             except Exception:  # one bad sweep must not end tracking
