@@ -86,6 +86,17 @@ THROTTLE_CODES = frozenset(
 )
 
 
+def error_parts(error: Exception) -> tuple[str, str]:
+    """(code, message) of a failed AWS call: AWS's error code and message, STS's for a refused
+    AssumeRole, else the exception's type and text (no answer at all)."""
+    if isinstance(error, AssumeRoleFailed):
+        return error.code, error.message
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        return str(info.get("Code", "ClientError")), str(info.get("Message", ""))
+    return type(error).__name__, str(error)
+
+
 def botocore_config(*, concurrency: int, max_attempts: int) -> Config:
     """How every client of the operator talks to AWS.
 
@@ -188,11 +199,8 @@ class AwsClients:
     def _assume(self, role: AssumedRole, fetcher: AssumeRoleCredentialFetcher) -> dict[str, Any]:
         try:
             fetched: dict[str, Any] = fetcher.fetch_credentials()
-        except ClientError as error:
-            info = error.response.get("Error", {})
-            code, message = str(info.get("Code", "ClientError")), str(info.get("Message", ""))
-        except BotoCoreError as error:
-            code, message = type(error).__name__, str(error)
+        except (ClientError, BotoCoreError) as error:
+            code, message = error_parts(error)
         else:
             if self._assume_roles is not None:
                 self._assume_roles(role.arn, "success")

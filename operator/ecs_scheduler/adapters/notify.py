@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecs_scheduler.adapters.aws import AssumeRoleFailed, AwsClients
+from ecs_scheduler.adapters.aws import AssumeRoleFailed, AwsClients, error_parts
 from ecs_scheduler.adapters.kube import KubeError, SecretReader
 from ecs_scheduler.adapters.taskqueue import region_of
 from ecs_scheduler.model import names
@@ -62,12 +62,8 @@ def _fifo(address: str, outgoing: Outgoing) -> dict[str, str]:
 
 
 def _aws_error(error: Exception) -> str:
-    if isinstance(error, AssumeRoleFailed):
-        return f"AssumeRole: {error.code}: {error.message}"
-    if isinstance(error, ClientError):
-        info = error.response.get("Error", {})
-        return f"{info.get('Code', 'ClientError')}: {info.get('Message', '')}"
-    return f"{type(error).__name__}: {error}"
+    code, message = error_parts(error)
+    return f"{'AssumeRole: ' if isinstance(error, AssumeRoleFailed) else ''}{code}: {message}"
 
 
 Screen = Callable[[str, list[str]], str | None]

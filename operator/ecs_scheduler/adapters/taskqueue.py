@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecs_scheduler.adapters.aws import AwsClients
+from ecs_scheduler.adapters.aws import AwsClients, error_parts
 from ecs_scheduler.model.aws import AwsScope
 
 logger = logging.getLogger(__name__)
@@ -91,10 +91,7 @@ def _in_daemon_thread(blocking: Callable[[], T]) -> "asyncio.Future[T]":
 
 
 def _error_text(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        info = error.response.get("Error", {})
-        return f"{info.get('Code', 'ClientError')}: {info.get('Message', '')}"
-    return f"{type(error).__name__}: {error}"
+    return "{}: {}".format(*error_parts(error))
 
 
 class SqsTaskEventQueue:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecs_scheduler.adapters.aws import ASSUME_ROLE_FAILED, AssumeRoleFailed, AwsClients
+from ecs_scheduler.adapters.aws import ASSUME_ROLE_FAILED, AssumeRoleFailed, AwsClients, error_parts
 from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.spec import SqsTrigger
 from ecs_scheduler.model.trigger import QueueDepth, TriggerFailure
@@ -39,12 +39,10 @@ class TriggerSource(Protocol):
 
 
 def _failure(error: Exception) -> TriggerFailure:
+    code, message = error_parts(error)
     if isinstance(error, AssumeRoleFailed):
-        return TriggerFailure(ASSUME_ROLE_FAILED, f"{error.code}: {error.message}")
-    if isinstance(error, ClientError):
-        info = error.response.get("Error", {})
-        return TriggerFailure(str(info.get("Code", "ClientError")), str(info.get("Message", "")))
-    return TriggerFailure(type(error).__name__, str(error))
+        return TriggerFailure(ASSUME_ROLE_FAILED, f"{code}: {message}")
+    return TriggerFailure(code, message)
 
 
 class SqsQueueDepth:
