@@ -43,6 +43,17 @@ def delivery(kube: KubeCluster, namespace: str, name: str, kind: str) -> dict[st
     return next((d for d in kube.status(namespace, name).get("notifications") or [] if d["type"] == kind), {})
 
 
+def delivered_as(
+    kube: KubeCluster, namespace: str, name: str, kind: str, outcome: str, *, timeout: float, what: str
+) -> dict[str, Any]:
+    """The job's latest delivery to its `kind` target, once status shows it with `outcome`."""
+    return wait_for(
+        lambda: (found := delivery(kube, namespace, name, kind)).get("outcome") == outcome and found,
+        timeout=timeout,
+        what=what,
+    )
+
+
 def test_a_failed_run_is_published_sent_and_posted_with_one_event_id(
     kube: KubeCluster,
     moto: MotoServer,
@@ -82,8 +93,9 @@ def test_a_failed_run_is_published_sent_and_posted_with_one_event_id(
     )
     assert published[0]["Body"] == posted.body.decode(), "every target gets the same event"
     assert "Messages" not in sqs.receive_message(QueueUrl=successes), "Succeeded only"
-    wait_for(lambda: delivery(kube, own_namespace, "notified", "sns").get("outcome") == "Delivered", timeout=10,
-             what="status shows the SNS delivery")  # fmt: skip
+    delivered_as(
+        kube, own_namespace, "notified", "sns", "Delivered", timeout=10, what="status shows the SNS delivery"
+    )
     status = kube.status(own_namespace, "notified")
     assert {(d["type"], d["outcome"], d["eventId"]) for d in status["notifications"]} == {
         ("sns", "Delivered", event["id"]), ("webhook", "Delivered", event["id"])}  # fmt: skip
@@ -98,16 +110,18 @@ def test_a_failing_webhook_is_retried_and_survives_a_restart(
     spec = {"taskDefinition": "sleeper-task", "schedule": soon(), "overrides": ending(exit_code="1"),
             "notifications": [{"webhook": {"url": receiver.url, "secretRef": secret(kube, own_namespace)}}]}  # fmt: skip
     kube.apply_job(own_namespace, "flaky", spec)
-    failed = wait_for(lambda: delivery(kube, own_namespace, "flaky", "webhook").get("outcome") == "Failed"
-                      and delivery(kube, own_namespace, "flaky", "webhook"), timeout=30, what="a failed attempt")  # fmt: skip
+    failed = delivered_as(
+        kube, own_namespace, "flaky", "webhook", "Failed", timeout=30, what="a failed attempt"
+    )
     assert "HTTP 503" in failed["error"]
     (owed,) = kube.status(own_namespace, "flaky")["owedNotifications"]
     assert owed["attempts"] >= 1 and owed["eventId"] == failed["eventId"]
     first.stop()
     receiver.failures = []
     webhook_operator(start_operator, receiver)  # a new process: only the status remembers what is owed
-    wait_for(lambda: delivery(kube, own_namespace, "flaky", "webhook").get("outcome") == "Delivered", timeout=30,
-             what="delivered after the restart")  # fmt: skip
+    delivered_as(
+        kube, own_namespace, "flaky", "webhook", "Delivered", timeout=30, what="delivered after the restart"
+    )
     ids = {r.event["id"] for r in receiver.received}
     assert ids == {failed["eventId"]}, "every attempt carried the same event id"
     assert len(receiver.received) >= 2
@@ -121,8 +135,7 @@ def test_a_webhook_inside_the_cluster_is_refused(
     spec = {"taskDefinition": "sleeper-task", "schedule": soon(), "overrides": ending(exit_code="2"),
             "notifications": [{"webhook": {"url": receiver.url, "secretRef": secret(kube, namespace)}}]}  # fmt: skip
     kube.apply_job(namespace, "internal", spec)
-    refused = wait_for(lambda: delivery(kube, namespace, "internal", "webhook").get("outcome") == "Abandoned"
-                       and delivery(kube, namespace, "internal", "webhook"), timeout=30, what="refused")  # fmt: skip
+    refused = delivered_as(kube, namespace, "internal", "webhook", "Abandoned", timeout=30, what="refused")
     assert "internal address 127.0.0.1" in refused["error"]
     assert receiver.received == []
     (warning,) = wait_for(

@@ -9,24 +9,13 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 from dateutil.tz import tzutc
-from moto.server import ThreadedMotoServer
 
 from ecs_scheduler.adapters.aws import ASSUME_ROLE_FAILED, AssumeRoleFailed, AwsClients
 from ecs_scheduler.adapters.ecs import Boto3Ecs
 from ecs_scheduler.model.aws import AssumedRole, AwsScope
 from ecs_scheduler.model.launch import RunTaskCall
-from tests.e2e.harness import free_port
 
 ROLE = AssumedRole("arn:aws:iam::222222222222:role/ecs-scheduler-target", "ecs-scheduler-team-b", "team-b-id")
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 class Clock:

@@ -7,7 +7,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from ecs_scheduler.adapters.aws import AwsClients
 from ecs_scheduler.adapters.notify import DeliveryFailed, Outgoing, Senders
@@ -15,18 +14,8 @@ from ecs_scheduler.adapters.taskqueue import SqsTaskEventQueue, region_of
 from ecs_scheduler.core.notify import internal_address, signature
 from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.notify import NotificationTarget
-from tests.e2e.harness import free_port
 
 REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture

@@ -6,13 +6,14 @@ from typing import Any
 
 import pytest
 
+from ecs_scheduler.core.runstate import MISSING_SWEEPS
 from ecs_scheduler.core.tasks import TaskReport
 from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.model.launch import RunTaskCall, RunTaskOutcome
 from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.runs import Run
-from ecs_scheduler.runtime.tracker import MISSING_SWEEPS, Tracker
+from ecs_scheduler.runtime.tracker import Tracker
 
 
 class FakeEcs:

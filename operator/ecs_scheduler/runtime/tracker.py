@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ecs_scheduler.adapters.ecs import EcsApi, EcsError
-from ecs_scheduler.core.runstate import MISSING_SWEEPS, Observation
+from ecs_scheduler.core.runstate import Observation
 from ecs_scheduler.core.taskevents import TaskEvent, cluster_name, in_order
 from ecs_scheduler.core.tasks import TaskReport, TaskVerdict, task_report, task_verdict
 from ecs_scheduler.model.aws import AwsScope
@@ -24,8 +24,6 @@ from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.runs import Run
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["MISSING_SWEEPS", "EventsApplied", "Tracker"]
 
 _RUNS_PER_YIELD = 100
 """A sweep over thousands of runs lets the event loop run between chunks of this many."""
