@@ -37,9 +37,10 @@ crds: install  ## regenerate crds/ (and the chart's copy) from the pydantic mode
 	$(BIN)/ecs-scheduler crd > crds/scheduledecsjobs.ecs-scheduler.dev.yaml
 	cp crds/scheduledecsjobs.ecs-scheduler.dev.yaml helm/ecs-scheduler/crds/
 
-bench: install  ## benchmarks (about 50 min; set KUBEBUILDER_ASSETS for a real API server): docs/performance.md inputs
+bench: install  ## benchmarks (about 55 min; set KUBEBUILDER_ASSETS for a real API server): docs/performance.md inputs
 	$(BIN)/python -m bench.run --out docs
 	$(BIN)/python -m bench.fullpath --jobs 1000 10000 --window 300 --out docs
+	$(BIN)/python -m bench.patch_cost --jobs 1000 --rounds 5 --out docs
 	$(BIN)/python -m bench.ratelimit --burst 600 5000 --sustain 300 --shrink-after 150 --out docs
 	$(BIN)/python -m bench.assume_role --jobs 100 --hours 3 --out docs
 	$(BIN)/python -m bench.task_events --jobs 200 --out docs

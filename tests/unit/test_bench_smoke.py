@@ -41,3 +41,21 @@ def test_full_path_report_has_a_column_per_size_and_every_row() -> None:
     lines = table(results).splitlines()
     assert lines[0].count("jobs") == len(results)
     assert [line.split(" | ")[0].lstrip("| ") for line in lines[2:]] == [name for name, _ in ROWS]
+
+
+def test_patch_cost_measures_every_request_variant(tmp_path: Path) -> None:
+    from bench.patch_cost import VARIANTS
+
+    subprocess.run(
+        [sys.executable, "-m", "bench.patch_cost", "--jobs", "10", "--rounds", "1", "--out", str(tmp_path)],
+        cwd=ROOT, check=True, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    [saved] = tmp_path.glob("bench-patch-cost-*.json")
+    result = json.loads(saved.read_text())
+    assert set(result["per_patch"]) == set(VARIANTS)
+    for figures in result["per_patch"].values():
+        assert figures["patches_per_s"] > 0 and figures["answer_bytes"] > 0
+        assert len(figures["api_server_ms_rounds"]) == 1
+    if result["api_server"] == "kube-apiserver":  # the test server always answers the whole object
+        answers = {variant: figures["answer_bytes"] for variant, figures in result["per_patch"].items()}
+        assert answers["metadata-only-answer"] < answers["operator"]

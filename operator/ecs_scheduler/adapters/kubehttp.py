@@ -61,8 +61,8 @@ class KubeHttp:
         self._ssl = _ssl_context(configuration)
         self._session: aiohttp.ClientSession | None = None
 
-    def _headers(self, content_type: str | None) -> dict[str, str]:
-        headers = {"User-Agent": self._user_agent, "Accept": "application/json"}
+    def _headers(self, content_type: str | None, accept: str) -> dict[str, str]:
+        headers = {"User-Agent": self._user_agent, "Accept": accept}
         if content_type:
             headers["Content-Type"] = content_type
         # auth_settings() runs the loader's refresh hook first: rotated tokens are picked up.
@@ -79,7 +79,13 @@ class KubeHttp:
         return self._session
 
     async def request(
-        self, method: str, path: str, *, body: Any = None, content_type: str = "application/json"
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        content_type: str = "application/json",
+        accept: str = "application/json",
     ) -> Answer:
         """One request; the answer's body is read, not parsed. Raises aiohttp.ClientError and
         asyncio.TimeoutError when there is no answer."""
@@ -89,7 +95,7 @@ class KubeHttp:
             method,
             self._host + path,
             data=data,
-            headers=self._headers(content_type if data is not None else None),
+            headers=self._headers(content_type if data is not None else None, accept),
         ) as response:
             return Answer(response.status, await response.read())
 
