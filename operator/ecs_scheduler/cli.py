@@ -27,6 +27,16 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"ECS_SCHEDULER_{name}", default)
 
 
+def _env_int(name: str, default: int) -> int:
+    """ECS_SCHEDULER_<name> as a whole number; unset or empty: `default`."""
+    return int(_env(name) or default)
+
+
+def _env_float(name: str, default: float) -> float:
+    """ECS_SCHEDULER_<name> as a number; unset or empty: `default`."""
+    return float(_env(name) or default)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecs-scheduler", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
@@ -48,11 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--aws-endpoint-url", default=_env("AWS_ENDPOINT_URL"), help="AWS endpoint (for emulators)"
     )
-    run.add_argument("--aws-concurrency", type=int, default=int(_env("AWS_CONCURRENCY", "16") or 16))
+    run.add_argument("--aws-concurrency", type=int, default=_env_int("AWS_CONCURRENCY", 16))
     run.add_argument(
         "--assume-role-duration",
         type=int,
-        default=int(_env("ASSUME_ROLE_DURATION", "3600") or 3600),
+        default=_env_int("ASSUME_ROLE_DURATION", 3600),
         help="seconds a session assumed for a job's role lasts (1200 up to the role's maximum: botocore "
         "refreshes it 15 minutes before it ends) [ECS_SCHEDULER_ASSUME_ROLE_DURATION]",
     )
@@ -70,14 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--metrics-port",
         type=int,
-        default=int(_env("METRICS_PORT", "0") or 0),
+        default=_env_int("METRICS_PORT", 0),
         help="serve Prometheus metrics on this port (0: off) [ECS_SCHEDULER_METRICS_PORT]",
     )
 
     run.add_argument(
         "--track-interval",
         type=float,
-        default=float(_env("TRACK_INTERVAL", "10") or 10),
+        default=_env_float("TRACK_INTERVAL", 10),
         help="seconds between DescribeTasks sweeps over tasks not yet stopped [ECS_SCHEDULER_TRACK_INTERVAL]",
     )
 
@@ -91,14 +101,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--task-events-sweep",
         type=float,
-        default=float(_env("TASK_EVENTS_SWEEP", "300") or 300),
+        default=_env_float("TASK_EVENTS_SWEEP", 300),
         help="with --task-events-queue: seconds between DescribeTasks sweeps over every task "
         "[ECS_SCHEDULER_TASK_EVENTS_SWEEP]",
     )
     run.add_argument(
         "--task-events-grace",
         type=float,
-        default=float(_env("TASK_EVENTS_GRACE", "60") or 60),
+        default=_env_float("TASK_EVENTS_GRACE", 60),
         help="with --task-events-queue: a task no event has spoken of for this many seconds is "
         "described at once [ECS_SCHEDULER_TASK_EVENTS_GRACE]",
     )
@@ -116,30 +126,30 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--kube-concurrency",
         type=int,
-        default=int(_env("KUBE_CONCURRENCY", "16") or 16),
+        default=_env_int("KUBE_CONCURRENCY", 16),
         help="Kubernetes writes (status patches, Events) in flight at once [ECS_SCHEDULER_KUBE_CONCURRENCY]",
     )
     run.add_argument(
         "--status-merge-window",
         type=float,
-        default=float(_env("STATUS_MERGE_WINDOW", "60") or 60),
+        default=_env_float("STATUS_MERGE_WINDOW", 60),
         help="seconds: a run that ended well is written with the job's next fire when that comes within "
         "this; 0 writes it at once [ECS_SCHEDULER_STATUS_MERGE_WINDOW]",
     )
     run.add_argument(
         "--event-series-refresh",
         type=float,
-        default=float(_env("EVENT_SERIES_REFRESH", "600") or 600),
+        default=_env_float("EVENT_SERIES_REFRESH", 600),
         help="seconds between writes of a repeated Normal event's count [ECS_SCHEDULER_EVENT_SERIES_REFRESH]",
     )
     run.add_argument(
         "--event-rate",
         type=float,
-        default=float(_env("EVENT_RATE", "50") or 50),
+        default=_env_float("EVENT_RATE", 50),
         help="Event writes per second; over it new Normal Events wait (and count) [ECS_SCHEDULER_EVENT_RATE]",
     )
     run.add_argument(
-        "--event-burst", type=int, default=int(_env("EVENT_BURST", "100") or 100), help="Event writes at once"
+        "--event-burst", type=int, default=_env_int("EVENT_BURST", 100), help="Event writes at once"
     )
     run.add_argument(
         "--ecs-rate-limit",
@@ -166,8 +176,8 @@ def _parser() -> argparse.ArgumentParser:
         default=_env("TENANT_POLICY"),
         help="YAML file: clusters, task definition families and roles allowed per namespace [ECS_SCHEDULER_TENANT_POLICY]",
     )
-    run.add_argument("--lease-duration", type=float, default=float(_env("LEASE_DURATION", "15") or 15))
-    run.add_argument("--lease-retry", type=float, default=float(_env("LEASE_RETRY", "2") or 2))
+    run.add_argument("--lease-duration", type=float, default=_env_float("LEASE_DURATION", 15))
+    run.add_argument("--lease-retry", type=float, default=_env_float("LEASE_RETRY", 2))
 
     commands.add_parser("crd", help="print the CustomResourceDefinition generated from the model")
 
