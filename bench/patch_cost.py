@@ -25,11 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import kubernetes
 from tests.e2e.harness import GROUP, PLURAL, VERSION, KubeCluster
 
-from bench.fullpath import process_cpu
-from bench.workload import body, jobs
+from bench.fullpath import CpuMeter, create_jobs
+from bench.workload import Job, jobs
 from ecs_scheduler.adapters.kubehttp import MERGE_PATCH, KubeHttp
 
 METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
@@ -40,7 +39,6 @@ VARIANTS: dict[str, tuple[str, str, bool]] = {
     "metadata-only-answer": ("", METADATA_ONLY, True),
     "one-field": ("", "application/json", False),
 }
-NAMESPACE = "bench"
 
 
 def fire_status(serial: int, *, whole: bool) -> dict[str, Any]:
@@ -63,50 +61,44 @@ def fire_status(serial: int, *, whole: bool) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def patch_all(http: KubeHttp, names: list[str], variant: str, serial: int) -> float:
+async def patch_all(http: KubeHttp, workload: list[Job], variant: str, serial: int) -> float:
     """Patch every job once with `variant`, 16 in flight; the answer size in bytes, on average."""
     query, accept, whole = VARIANTS[variant]
     slots = asyncio.Semaphore(16)
-    prefix = f"/apis/{GROUP}/{VERSION}/namespaces/{NAMESPACE}/{PLURAL}"
 
-    async def one(name: str) -> int:
+    async def one(job: Job) -> int:
+        path = f"/apis/{GROUP}/{VERSION}/namespaces/{job.namespace}/{PLURAL}/{job.name}/status{query}"
         async with slots:
             answer = await http.request(
-                "PATCH", f"{prefix}/{name}/status{query}", content_type=MERGE_PATCH,
-                body={"status": fire_status(serial, whole=whole)}, accept=accept,
+                "PATCH", path, content_type=MERGE_PATCH, body={"status": fire_status(serial, whole=whole)},
+                accept=accept,
             )  # fmt: skip
             if answer.status != 200:
                 raise RuntimeError(f"{variant}: {answer.status} {answer.message()}")
             return len(answer.body)
 
-    sizes = await asyncio.gather(*(one(name) for name in names))
+    sizes = await asyncio.gather(*(one(job) for job in workload))
     return sum(sizes) / len(sizes)
 
 
-async def measure(kube: KubeCluster, names: list[str], rounds: int) -> dict[str, Any]:
-    pids = {process.name: process.popen.pid for process in kube.processes}
-    configuration = kubernetes.client.Configuration()
-    kubernetes.config.load_kube_config(str(kube.kubeconfig), client_configuration=configuration)
-    http = KubeHttp(configuration, concurrency=16, user_agent="ecs-scheduler-bench")
+async def measure(kube: KubeCluster, workload: list[Job], rounds: int) -> dict[str, Any]:
+    http = KubeHttp(kube.api_client.configuration, concurrency=16, user_agent="ecs-scheduler-bench")
     samples: dict[str, list[dict[str, float]]] = {variant: [] for variant in VARIANTS}
     serials = itertools.count(1)  # every patch changes the status: no round is a no-op
     try:
-        await patch_all(http, names, "operator", 0)  # every job gets its whole status first
+        await patch_all(http, workload, "operator", 0)  # every job gets its whole status first
         for _ in range(rounds):
             for variant in VARIANTS:
-                before, started, own = (
-                    {n: process_cpu(p) for n, p in pids.items()},
-                    time.perf_counter(),
-                    time.process_time(),
-                )
-                answer_bytes = await patch_all(http, names, variant, next(serials))
+                meter, started = CpuMeter(kube), time.perf_counter()
+                answer_bytes = await patch_all(http, workload, variant, next(serials))
                 wall = time.perf_counter() - started
-                # CPU ms per patch of each server process: kube-apiserver and etcd, or the test server
-                cpu = {f"{n}_ms": 1000 * (process_cpu(p) - before[n]) / len(names) for n, p in pids.items()}
-                # and of this process, which only runs the operator's client (KubeHttp) meanwhile
-                client_ms = 1000 * (time.process_time() - own) / len(names)
-                samples[variant].append({**cpu, "client_ms": client_ms, "patches_per_s": len(names) / wall,
-                                         "answer_bytes": answer_bytes})  # fmt: skip
+                # CPU ms per patch of each server process (kube-apiserver and etcd, or the test
+                # server) and of this process, which only runs the operator's client meanwhile
+                cpu = {f"{'client' if name == 'benchmark' else name}_ms": 10 * share * wall / len(workload)
+                       for name, share in meter.read().items()}  # fmt: skip
+                samples[variant].append(
+                    {**cpu, "patches_per_s": len(workload) / wall, "answer_bytes": answer_bytes}
+                )
     finally:
         await http.close()
     server = f"{kube.processes[-1].name}_ms"  # the API server starts last (after etcd)
@@ -125,13 +117,9 @@ def main() -> None:
     args = parser.parse_args()
     kube = KubeCluster(Path(tempfile.mkdtemp(prefix="patch-cost-")))
     try:
-        kube.create_namespace(NAMESPACE)
-        names = []
-        for serial, job in enumerate(jobs(args.jobs)):
-            kube.apply_job(NAMESPACE, job.name, body(job, serial, "2026-11-23T00:00:00Z")["spec"])
-            names.append(job.name)
+        create_jobs(kube, args.jobs)
         result = {"api_server": kube.kind, "jobs": args.jobs, "rounds": args.rounds,
-                  "per_patch": asyncio.run(measure(kube, names, args.rounds))}  # fmt: skip
+                  "per_patch": asyncio.run(measure(kube, jobs(args.jobs), args.rounds))}  # fmt: skip
     finally:
         kube.stop()
     print(json.dumps(result, indent=1))
