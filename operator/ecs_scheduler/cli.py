@@ -277,8 +277,36 @@ def _run(args: argparse.Namespace) -> int:
         tenant_policy=_tenant_policy(args.tenant_policy),
     )
     stop = asyncio.Event()  # set when leadership is lost: the process exits, a new pod stands by
-    asyncio.run(kopf.operator(**kopf_arguments(config, stop)))
+    with asyncio.Runner() as runner:
+        runner.get_loop().set_exception_handler(quiet_kopf_watch_close)
+        runner.run(kopf.operator(**kopf_arguments(config, stop)))
     return 0
+
+
+_KOPF_WATCH_FILE = os.path.join("kopf", "_cogs", "clients", "watching.py")
+
+
+def quiet_kopf_watch_close(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loop's exception handler: asyncio's own, except for one kopf shutdown race.
+
+    When a stop cancels kopf's watcher while it hands an event to a worker, kopf leaves that
+    namespace's watch-stream generator open; asyncio closes it as the process exits, and kopf's
+    cleanup in it raises "generator didn't stop after athrow()". Every handler has finished by
+    then and nothing is lost, so it is logged at DEBUG instead of as an ERROR with a traceback
+    on an ordinary pod stop. Anything else goes to asyncio's default handler.
+    """
+    code = getattr(context.get("asyncgen"), "ag_code", None)
+    error = context.get("exception")
+    if (
+        code is not None
+        and code.co_name == "infinite_watch"
+        and code.co_filename.endswith(_KOPF_WATCH_FILE)
+        and isinstance(error, RuntimeError)
+        and "didn't stop after athrow" in str(error)
+    ):
+        logging.getLogger(__name__).debug("kopf's watch stream did not close cleanly at exit: %s", error)
+        return
+    loop.default_exception_handler(context)
 
 
 KOPF_WORKERS = 128
