@@ -1,6 +1,6 @@
 -- Argo CD health check for ecs-scheduler.dev/ScheduledEcsJob.
 -- Healthy when Ready; Suspended when spec.suspended; Degraded on InvalidSpec, Forbidden,
--- LaunchFailed, TriggerError, AssumeRoleFailed, TaskDefinitionFailed; Progressing until the operator has reported on the current generation.
+-- LaunchFailed, TriggerError, AssumeRoleFailed, TaskDefinitionFailed, OperatorError; Progressing until the operator has reported on the current generation.
 local hs = {status = "Progressing", message = "Waiting for the operator"}
 if obj.spec ~= nil and obj.spec.suspended == true then
   hs.status = "Suspended"
@@ -21,7 +21,8 @@ for _, condition in ipairs(obj.status.conditions) do
       hs.status = "Healthy"
     elseif condition.reason == "InvalidSpec" or condition.reason == "Forbidden"
         or condition.reason == "LaunchFailed" or condition.reason == "TriggerError"
-        or condition.reason == "AssumeRoleFailed" or condition.reason == "TaskDefinitionFailed" then
+        or condition.reason == "AssumeRoleFailed" or condition.reason == "TaskDefinitionFailed"
+        or condition.reason == "OperatorError" then
       hs.status = "Degraded"
     elseif condition.reason == "Suspended" then
       hs.status = "Suspended"

@@ -176,6 +176,12 @@ def _parser() -> argparse.ArgumentParser:
         default=_env("TENANT_POLICY"),
         help="YAML file: clusters, task definition families and roles allowed per namespace [ECS_SCHEDULER_TENANT_POLICY]",
     )
+    run.add_argument(
+        "--account-id",
+        default=_env("ACCOUNT_ID"),
+        help="the operator's own AWS account (default: read with STS GetCallerIdentity at start); cluster "
+        "and task definition ARNs of other accounts match only whole-ARN tenant patterns [ECS_SCHEDULER_ACCOUNT_ID]",
+    )
     run.add_argument("--lease-duration", type=float, default=_env_float("LEASE_DURATION", 15))
     run.add_argument("--lease-retry", type=float, default=_env_float("LEASE_RETRY", 2))
 
@@ -275,6 +281,7 @@ def _run(args: argparse.Namespace) -> int:
         lease_duration=args.lease_duration,
         lease_retry=args.lease_retry,
         tenant_policy=_tenant_policy(args.tenant_policy),
+        account_id=args.account_id or None,
     )
     stop = asyncio.Event()  # set when leadership is lost: the process exits, a new pod stands by
     with asyncio.Runner() as runner:

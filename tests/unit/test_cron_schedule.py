@@ -146,7 +146,7 @@ def test_h_forms(schedule: str, pattern: str) -> None:
         ({"schedule": "* * * * *", "taskCount": 5, "maxCount": 2}, "spec", "maxCount must be greater"),
         ({"schedule": "* * * * *", "launchType": "FARGATE", "capacityProviderStrategy": [{"capacityProvider": "X"}]},
          "spec", "mutually exclusive"),
-        ({"schedule": "* * * * *", "overrides": {"containerOverrides": [{"name": "c", "environment": {"A": "x" * 9000}}]}},
+        ({"schedule": "* * * * *", "overrides": {"containerOverrides": [{"name": "c", "environment": {f"V{i}": "x" * 100 for i in range(90)}}]}},
          "spec.overrides", "limit is 8192"),
         ({"schedule": "* * * * *", "launchType": "LAMBDA"}, "spec.launchType", "EC2"),
         ({"schedule": "* * * * *", "surprise": 1}, "spec.surprise", "Extra inputs"),

@@ -38,10 +38,15 @@ def spec(**fields: Any) -> ScheduledEcsJobSpec:
         ("allowed cluster and family", "team-a", {"cluster": "batch"}, None),
         ("cluster by pattern", "team-a", {"cluster": "team-a-gpu"}, None),
         ("cluster as an ARN", "team-a", {"cluster": "arn:aws:ecs:eu-west-1:123456789012:cluster/batch"}, None),
+        # A name pattern does not allow another account's cluster of the same name.
+        ("cluster of another account", "team-a", {"cluster": "arn:aws:ecs:eu-west-1:999999999999:cluster/batch"},
+         "spec.cluster"),
         ("other cluster", "team-a", {"cluster": "prod"}, "spec.cluster"),
         ("default cluster not in the list", "team-a", {}, "spec.cluster"),
         ("family by ARN", "team-a", {"cluster": "batch",
          "taskDefinition": "arn:aws:ecs:eu-west-1:123456789012:task-definition/shared-report:9"}, None),
+        ("family of another account", "team-a", {"cluster": "batch",
+         "taskDefinition": "arn:aws:ecs:eu-west-1:999999999999:task-definition/shared-report:9"}, "spec.taskDefinition"),
         ("other family", "team-a", {"cluster": "batch", "taskDefinition": "team-b-etl"}, "spec.taskDefinition"),
         ("allowed task role", "team-a", {"cluster": "batch",
          "overrides": {"taskRoleArn": "arn:aws:iam::123456789012:role/team-a-reader"}}, None),
@@ -56,7 +61,13 @@ def spec(**fields: Any) -> ScheduledEcsJobSpec:
     ],
 )  # fmt: skip
 def test_allowances(name: str, namespace: str, fields: dict[str, Any], field: str | None) -> None:
-    error = forbidden(POLICY, namespace=namespace, spec=spec(**fields), default_cluster="default")
+    error = forbidden(
+        POLICY,
+        namespace=namespace,
+        spec=spec(**fields),
+        default_cluster="default",
+        home_account="123456789012",
+    )
     assert (error.field if error else None) == field
     if error is not None:
         assert namespace in error.message
@@ -100,7 +111,7 @@ CONTAINER = {"image": "busybox:1.36", "memory": 64}
     [
         ("allowed image", "team-b", {"container": CONTAINER}, None),
         ("image by repository pattern", "team-b",
-         {"container": {**CONTAINER, "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team-b/etl@sha256:ab"}}, None),
+         {"container": {**CONTAINER, "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team-b/etl@sha256:" + "ab" * 32}}, None),
         ("other repository", "team-b", {"container": {**CONTAINER, "image": "evil/miner:latest"}}, "spec.container.image"),
         ("no images allowed", "no-images", {"container": CONTAINER}, "spec.container.image"),
         ("allowed container role", "team-b",

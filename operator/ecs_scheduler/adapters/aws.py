@@ -10,6 +10,7 @@ botocore's own refreshable credentials: fetched on first use, refreshed before t
 """
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecs_scheduler.model import names
 from ecs_scheduler.model.aws import AssumedRole, AwsScope
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -236,6 +239,20 @@ class AwsClients:
     async def call(self, blocking: Callable[[], T]) -> T:
         """Run a blocking boto3 call in the pool."""
         return await self.submit(blocking)
+
+    async def own_account(self) -> str | None:
+        """The account of the operator's own credentials (STS GetCallerIdentity); None, with a
+        warning, when it cannot be read: ARNs of clusters are then matched by the tenant policy
+        only as whole ARNs."""
+
+        def ask() -> str:
+            return str(self.client("sts", AwsScope(self.default_region)).get_caller_identity()["Account"])
+
+        try:
+            return await self.call(ask)
+        except (BotoCoreError, ClientError) as error:
+            logger.warning("could not read the operator's AWS account (%s: %s)", *error_parts(error))
+            return None
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -63,8 +63,10 @@ class SqsQueueDepth:
         return self._urls[key]
 
     def _measure_blocking(self, trigger: SqsTrigger, scope: AwsScope) -> QueueDepth:
-        client = self._clients.client("sqs", scope)
         try:
+            # Inside the try: a client for a Region botocore cannot use (InvalidRegionError) is a
+            # failed check of this job's trigger (TriggerError), not an error of the operator.
+            client = self._clients.client("sqs", scope)
             url = self._url_blocking(client, scope, trigger)
             attributes = client.get_queue_attributes(QueueUrl=url, AttributeNames=_ATTRIBUTES)["Attributes"]
         except (ClientError, BotoCoreError) as error:

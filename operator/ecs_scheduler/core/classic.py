@@ -7,6 +7,7 @@ expressions, which the classic scheduler handed to APScheduler unchanged:
 All fields are AND-ed. `?` in second, minute or hour stands for a value chosen for the job.
 """
 
+import bisect
 import calendar
 import re
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from functools import lru_cache
 
 from ecs_scheduler.core.errors import SpecError
 from ecs_scheduler.core.hashing import stable_choice
+from ecs_scheduler.model.limits import FIRST_YEAR, LAST_YEAR
 
 FIELD_NAMES = ("second", "minute", "hour", "day_of_week", "week", "day", "month", "year")
 _BOUNDS = {
@@ -26,15 +28,22 @@ _BOUNDS = {
     "week": (1, 53),
     "day": (1, 31),
     "month": (1, 12),
-    "year": (1970, 9999),
+    "year": (FIRST_YEAR, LAST_YEAR),
 }
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _RANDOM_CHOICE_FIELDS = ("second", "minute", "hour")
 _POSITIONS = ("1st", "2nd", "3rd", "4th", "5th", "last")
-_RANGE = re.compile(r"^(?:(?P<star>\*)|(?P<first>\w+)(?:-(?P<last>\w+))?)(?:/(?P<step>\d+))?$")
-_POSITION = re.compile(r"^(?P<position>1st|2nd|3rd|4th|5th|last)[ _](?P<weekday>\w+)$")
-_SEARCH_YEARS = 10
+# ASCII only: Python's \w and \d also take Arabic-Indic, full-width and superscript digits.
+_RANGE = re.compile(
+    r"^(?:(?P<star>\*)|(?P<first>[A-Za-z0-9]+)(?:-(?P<last>[A-Za-z0-9]+))?)(?:/(?P<step>[0-9]{1,5}))?$",
+    re.ASCII,
+)
+_POSITION = re.compile(r"^(?P<position>1st|2nd|3rd|4th|5th|last)[ _](?P<weekday>[a-z0-9]+)$", re.ASCII)
+_CYCLE_YEARS = 400
+"""The Gregorian calendar repeats every 400 years (146,097 days, exactly 20,871 weeks): a year
+and the year 400 later have the same weekdays, ISO weeks and month lengths."""
+_CYCLE_BASE = 2000
 
 
 def _number(token: str, name: str, field: str) -> int:
@@ -43,8 +52,8 @@ def _number(token: str, name: str, field: str) -> int:
         return _WEEKDAYS.index(lowered)
     if name == "month" and lowered in _MONTHS:
         return _MONTHS.index(lowered) + 1
-    if not token.isdigit():
-        raise SpecError(field, f"{token!r} is not a valid {name} value")
+    if not (token.isascii() and token.isdigit()) or len(token) > 4:
+        raise SpecError(field, f"{token[:20]!r} is not a valid {name} value")
     low, high = _BOUNDS[name]
     value = int(token)
     if not low <= value <= high:
@@ -58,7 +67,7 @@ def _range_values(part: str, name: str, field: str) -> frozenset[int]:
     # its own set of all the years a `*` allows, and 10,000 jobs took gigabytes.
     match = _RANGE.match(part)
     if match is None:
-        raise SpecError(field, f"cannot read {part!r} in the {name} field")
+        raise SpecError(field, f"cannot read {part[:40]!r} in the {name} field")
     low, high = _BOUNDS[name]
     step = int(match["step"]) if match["step"] else 1
     if step == 0:
@@ -162,23 +171,57 @@ class ClassicSchedule:
                     yield time(hour, minute, second)
 
     def walls_after(self, start: datetime) -> Iterator[datetime]:
-        """Matching naive wall times strictly after `start`, in order."""
-        day = start.date()
-        horizon = start.year + _SEARCH_YEARS
-        while day.year <= horizon:
-            if day.year not in self.years:
-                day = date(day.year + 1, 1, 1)
+        """Matching naive wall times strictly after `start`, in order, up to the year 9999.
+
+        Years whose calendar cannot match are skipped whole (decided once per year of the
+        400-year cycle), so a schedule that never fires is known after at most 400 years' worth
+        of day checks, and one whose year is far ahead is found at once."""
+        years = self.sorted_years
+        for position in range(bisect.bisect_left(years, start.year), len(years)):
+            year = years[position]
+            if not _year_can_match(self.weekdays, self.weeks, self.day, self.months, year):
                 continue
-            if day.month not in self.months:
-                day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-                continue
-            if self._day_matches(day):
-                earliest = start.time() if day == start.date() else time()
-                for moment in self._times_from(earliest):
-                    wall = datetime.combine(day, moment)
-                    if wall > start:
-                        yield wall
-            day += timedelta(days=1)
+            day = start.date() if year == start.year else date(year, 1, 1)
+            while day.year == year:
+                if day.month not in self.months:
+                    if day.month == 12:
+                        break
+                    day = date(year, day.month + 1, 1)
+                    continue
+                if self._day_matches(day):
+                    earliest = start.time() if day == start.date() else time()
+                    for moment in self._times_from(earliest):
+                        wall = datetime.combine(day, moment)
+                        if wall > start:
+                            yield wall
+                if day == date.max:
+                    return
+                day += timedelta(days=1)
+
+    @property
+    def sorted_years(self) -> tuple[int, ...]:
+        return _sorted(self.years)
+
+
+@lru_cache(maxsize=4096)
+def _sorted(values: frozenset[int]) -> tuple[int, ...]:
+    return tuple(sorted(values))
+
+
+@lru_cache(maxsize=65536)
+def _year_can_match(
+    weekdays: frozenset[int], weeks: frozenset[int], day: _DaySpec, months: frozenset[int], year: int
+) -> bool:
+    """Whether any date of `year` matches the day fields; computed on the year of the cycle."""
+    same = _CYCLE_BASE + (year - _CYCLE_BASE) % _CYCLE_YEARS
+    if same != year:
+        return _year_can_match(weekdays, weeks, day, months, same)
+    for month in sorted(months):
+        for number in sorted(day.matches(year, month)):
+            candidate = date(year, month, number)
+            if candidate.weekday() in weekdays and candidate.isocalendar().week in weeks:
+                return True
+    return False
 
 
 def parse_classic(expression: str, *, identity: str, field: str = "spec.schedule") -> ClassicSchedule:

@@ -53,12 +53,17 @@ _FIELDS = (
     _Bounds("day of week", 0, 6, _DAYS, 0),
 )
 
+# ASCII only, like robfig/cron: Python's \w and \d also take Arabic-Indic, full-width and
+# superscript digits.
 _PART = re.compile(
-    r"^(?:(?P<star>[*?])|(?P<hash>H)(?:\((?P<hlow>\w+)-(?P<hhigh>\w+)\))?|(?P<low>\w+)(?:-(?P<high>\w+))?)"
-    r"(?:/(?P<step>\d+))?$"
+    r"^(?:(?P<star>[*?])|(?P<hash>H)(?:\((?P<hlow>[A-Za-z0-9]+)-(?P<hhigh>[A-Za-z0-9]+)\))?"
+    r"|(?P<low>[A-Za-z0-9]+)(?:-(?P<high>[A-Za-z0-9]+))?)(?:/(?P<step>[0-9]{1,4}))?$",
+    re.ASCII,
 )
 
-# croniter gives up after this many years without a match; a leap day needs up to 8.
+# croniter gives up after this many years without a match. Five-field cron has no year and no
+# week number, so a date that matches at all matches within 8 years (29 February, across a
+# century that is not a leap year): the search is complete, not a horizon.
 _SEARCH_YEARS = 10
 
 
@@ -79,8 +84,8 @@ def _value(token: str, bounds: _Bounds, field: str) -> int:
     lowered = token.lower()
     if lowered in bounds.names:
         return bounds.names.index(lowered) + bounds.names_start
-    if not token.isdigit():
-        raise SpecError(field, f"{token!r} is not a valid {bounds.name} value")
+    if not (token.isascii() and token.isdigit()) or len(token) > 4:
+        raise SpecError(field, f"{token[:20]!r} is not a valid {bounds.name} value")
     number = int(token)
     if not bounds.low <= number <= bounds.high:
         raise SpecError(field, f"{bounds.name} value {number} is outside {bounds.low}-{bounds.high}")
@@ -91,7 +96,7 @@ def _parse_part(part: str, bounds: _Bounds, identity: str, field: str, index: in
     """The values of one comma-separated part, and the part as written with H resolved."""
     match = _PART.match(part)
     if match is None:
-        raise SpecError(field, f"cannot read {part!r} in the {bounds.name} field")
+        raise SpecError(field, f"cannot read {part[:40]!r} in the {bounds.name} field")
     step = int(match["step"]) if match["step"] else 1
     if step == 0:
         raise SpecError(field, f"step 0 in the {bounds.name} field")

@@ -9,6 +9,7 @@ from typing import Any
 from ecs_scheduler.model import names
 from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.launch import RunTaskCall
+from ecs_scheduler.model.limits import TAG_VALUE_CHARS
 from ecs_scheduler.model.spec import MAX_TASKS_PER_FIRE, Overrides, ScheduledEcsJobSpec
 
 MAX_TASKS_PER_CALL = 10
@@ -18,6 +19,7 @@ MAX_OVERRIDES_CHARS = 8192
 """ECS limit on the JSON text of a task's overrides, formatting included."""
 
 MAX_CLIENT_TOKEN_CHARS = 64
+_TAG_HASH_CHARS = 32
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,20 @@ def overrides_size(overrides: Overrides) -> int:
     return len(json.dumps(ecs_overrides(overrides), separators=(",", ":")))
 
 
+def job_tag_value(key: str) -> str:
+    """The value of the job tag for `namespace/name`: the key itself when it fits ECS's 256
+    characters (every name of up to 192 characters does), else its start, '@' and a hash of the
+    whole: no two long names share a value, and none equals a plain key ('@' is in no Kubernetes
+    name, and ECS's tag pattern allows it)."""
+    if len(key) <= TAG_VALUE_CHARS:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:_TAG_HASH_CHARS]
+    return f"{key[: TAG_VALUE_CHARS - _TAG_HASH_CHARS - 1]}@{digest}"
+
+
 def _tags(spec: ScheduledEcsJobSpec, job: JobIdentity, instant: datetime) -> list[dict[str, str]]:
     tags = {k: v for k, v in spec.tags.items()}
-    tags[names.JOB_TAG] = job.key
+    tags[names.JOB_TAG] = job_tag_value(job.key)
     tags[names.SCHEDULED_AT_TAG] = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return [{"key": k, "value": v} for k, v in tags.items()]
 
@@ -149,6 +162,14 @@ def _base_request(
     return request
 
 
+def _later(instant: datetime, seconds: int) -> datetime | None:
+    """`instant` plus `seconds`; None (no deadline) past the end of the calendar."""
+    try:
+        return instant + timedelta(seconds=seconds)
+    except OverflowError:
+        return None
+
+
 def run_task_calls(
     spec: ScheduledEcsJobSpec,
     *,
@@ -172,7 +193,7 @@ def run_task_calls(
     place = f"{scope.account}:{scope.region or ''}:{cluster}" if scope.role is not None else None
     # Only a scheduled first attempt can miss its start; a retry or a run-now waits its turn.
     deadline = (
-        instant + timedelta(seconds=spec.starting_deadline_seconds)
+        _later(instant, spec.starting_deadline_seconds)
         if spec.starting_deadline_seconds is not None and run_now is None and attempt == 1
         else None
     )

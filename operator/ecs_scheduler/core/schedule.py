@@ -59,7 +59,12 @@ class WindowedSchedule:
         if self.start is not None and after < self.start:
             # The start instant itself may be a fire.
             after = self.start - timedelta(microseconds=1)
-        instant = self.inner.next_after(after)
+        try:
+            instant = self.inner.next_after(after)
+        except OverflowError:
+            # Within hours of the end of the calendar (the year 9999): there is no next instant,
+            # and a spec must never make the arithmetic of one job an error for the scheduler.
+            return None
         if instant is None or (self.end is not None and instant > self.end):
             return None
         return instant

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ecs_scheduler.core.plan import given
+from ecs_scheduler.core.plan import given, job_tag_value
 from ecs_scheduler.model import names
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.model.spec import ContainerSpec
@@ -74,7 +74,7 @@ def registration(container: ContainerSpec, *, key: JobKey, region: str | None) -
     if container.runtime_platform is not None:
         request["runtimePlatform"] = container.runtime_platform.model_dump(by_alias=True, exclude_none=True)
     request["tags"] = [
-        {"key": names.JOB_TAG, "value": str(key)},
+        {"key": names.JOB_TAG, "value": job_tag_value(str(key))},
         {"key": names.CONTENT_HASH_TAG, "value": content_hash(request)},
     ]
     return request

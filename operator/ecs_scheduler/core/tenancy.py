@@ -3,6 +3,7 @@ and which role does the operator assume for it?"""
 
 from fnmatch import fnmatchcase
 
+from ecs_scheduler.core.arns import parse_arn
 from ecs_scheduler.core.errors import SpecError
 from ecs_scheduler.model.aws import AssumedRole, AwsScope, session_name
 from ecs_scheduler.model.notify import NotificationTarget
@@ -27,15 +28,28 @@ def family_of(task_definition: str) -> str:
 
 def repository_of(image: str) -> str:
     """'registry:5000/team/app:1.2' and 'team/app@sha256:...' are repositories
-    'registry:5000/team/app' and 'team/app' (a colon before the last slash is a registry port)."""
+    'registry:5000/team/app' and 'team/app' (a colon before the last slash is a registry port).
+    The spec's grammar (model.limits.IMAGE_REFERENCE) has refused anything that is not a
+    reference, such as a path with '..', before this is asked."""
     image = image.split("@", 1)[0]
     slash = image.rfind("/")
     colon = image.rfind(":")
     return image[:colon] if colon > slash else image
 
 
-def _cluster_names(cluster: str) -> list[str]:
-    return [cluster, cluster.rsplit("/", 1)[-1]]
+def _names(value: str, *, plain: str, account: str | None) -> list[str]:
+    """What patterns are matched against for a cluster or task definition given as `value`.
+
+    A name is matched as it is. An ARN in the job's own account (the assumed role's, or the
+    operator's) is matched by its name and as a whole; an ARN in any other account, or when the
+    operator's account is not known, only as a whole: `clusters: [default]` must not allow
+    another account's cluster called default."""
+    arn = parse_arn(value)
+    if arn is None:
+        return [plain]
+    if account is not None and arn.account == account:
+        return [plain, value]
+    return [value]
 
 
 def _allowed(values: list[str], patterns: list[str] | None) -> bool:
@@ -63,18 +77,27 @@ def scope_of(
 
 
 def forbidden(
-    policy: TenantPolicy | None, *, namespace: str, spec: ScheduledEcsJobSpec, default_cluster: str
+    policy: TenantPolicy | None,
+    *,
+    namespace: str,
+    spec: ScheduledEcsJobSpec,
+    default_cluster: str,
+    home_account: str | None = None,
 ) -> SpecError | None:
-    """The first thing the job may not use, as an error naming the field; None when allowed."""
+    """The first thing the job may not use, as an error naming the field; None when allowed.
+    `home_account` is the operator's own AWS account (None: not known)."""
     allowance = allowance_for(policy, namespace)
     if allowance is None:
         return None
+    job_role = assumed_role(policy, namespace=namespace, spec=spec)
+    account = job_role.account if job_role is not None else home_account
     cluster = spec.cluster or default_cluster
-    if not _allowed(_cluster_names(cluster), allowance.clusters):
+    if not _allowed(_names(cluster, plain=cluster.rsplit("/", 1)[-1], account=account), allowance.clusters):
         return SpecError("spec.cluster", f"cluster {cluster!r} is not allowed in namespace {namespace}")
     if spec.task_definition is not None:
         family = family_of(spec.task_definition)
-        if not _allowed([family], allowance.task_definition_families):
+        names = _names(spec.task_definition, plain=family, account=account)
+        if not _allowed(names, allowance.task_definition_families):
             return SpecError(
                 "spec.taskDefinition",
                 f"task definition family {family!r} is not allowed in namespace {namespace}",

@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ecs_scheduler.core.arns import region_mismatch
 from ecs_scheduler.core.errors import SpecError
-from ecs_scheduler.core.plan import MAX_OVERRIDES_CHARS, overrides_size
+from ecs_scheduler.core.requests import RequestCheck, request_error
 from ecs_scheduler.core.schedule import Schedule, build_schedule
 from ecs_scheduler.model.spec import ScheduledEcsJobSpec
 
@@ -57,27 +58,38 @@ def _first_error(error: ValidationError) -> SpecError:
     return SpecError(_field_path(tuple(detail["loc"])), message)
 
 
-def validate_spec(raw: Any, *, identity: str, now: datetime) -> ValidJob:
-    """Validate a raw spec mapping. Raises SpecError naming the first bad field."""
+def validate_spec(
+    raw: Any,
+    *,
+    identity: str,
+    now: datetime,
+    check: RequestCheck | None = None,
+    default_cluster: str = "default",
+    default_region: str | None = None,
+) -> ValidJob:
+    """Validate a raw spec mapping. Raises SpecError naming the first bad field.
+
+    `check` is ECS's model (adapters.ecs_model): with it, the job's requests are checked as ECS
+    would check them at launch."""
     if not isinstance(raw, dict):
         raise SpecError("spec", "must be an object")
     try:
         spec = ScheduledEcsJobSpec.model_validate(raw)
     except ValidationError as error:
         raise _first_error(error) from None
-    if spec.overrides is not None:
-        size = overrides_size(spec.overrides)
-        if size > MAX_OVERRIDES_CHARS:
-            raise SpecError(
-                "spec.overrides",
-                f"is {size} characters as ECS counts them; the limit is {MAX_OVERRIDES_CHARS}",
-            )
+    region = spec.region or default_region
+    if (mismatch := region_mismatch(spec, region)) is not None:
+        raise mismatch
     schedule = build_schedule(spec, identity=identity)
+    if (
+        refused := request_error(spec, check=check, default_cluster=default_cluster, region=region)
+    ) is not None:
+        raise refused
     # A calendar that matches no date (30 February) would sit silently forever; say so.
     window_open = spec.schedule_start is None and (spec.schedule_end is None or spec.schedule_end > now)
     if not window_open or spec.schedule.startswith("at("):
         return ValidJob(spec, schedule)
     upcoming = schedule.next_after(now)
     if upcoming is None:
-        raise SpecError("spec.schedule", "never fires (no matching date within 10 years)")
+        raise SpecError("spec.schedule", "never fires (no date up to the year 9999 matches it)")
     return ValidJob(spec, schedule, checked_at=now, next_after_check=upcoming)

@@ -21,7 +21,7 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 30
-    memo.scheduler, memo.aws_clients = build_scheduler(config)
+    memo.scheduler, memo.aws_clients = await build_scheduler(config)
     if config.metrics_port:
         memo.scheduler.metrics.serve(config.metrics_port)
     memo.loop_task = asyncio.create_task(memo.scheduler.run(), name="scheduler")
@@ -45,6 +45,15 @@ async def job_event(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_:
     else:
         # kopf hands over its initial list as events without a type.
         memo.scheduler.observe(body, listed=event.get("type") is None)
+
+
+@kopf.on.probe(id="scheduler")
+def scheduler_alive(memo: kopf.Memo, **_: Any) -> dict[str, float]:
+    """The liveness endpoint fails (HTTP 500) when the scheduler loop has ended or is stuck."""
+    try:
+        return dict(memo.scheduler.health())
+    except RuntimeError as error:
+        raise kopf.PermanentError(str(error)) from error
 
 
 @kopf.on.cleanup()

@@ -92,6 +92,8 @@ class OperatorConfig:
     lease_retry: float = 2.0
     tenant_policy: TenantPolicy | None = None
     """Which clusters, task definition families and roles each namespace's jobs may use."""
+    account_id: str | None = None
+    """The operator's own AWS account; None: read with STS GetCallerIdentity at start."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

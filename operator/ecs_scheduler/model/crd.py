@@ -14,6 +14,7 @@ from ecs_scheduler.model.notify import NOTIFICATION_CEL_RULES
 from ecs_scheduler.model.spec import (
     CONTAINER_CEL_RULES,
     SPEC_CEL_RULES,
+    TAGS_CEL_RULES,
     TRIGGER_CEL_RULES,
     ScheduledEcsJobSpec,
 )
@@ -23,7 +24,7 @@ JsonSchema = dict[str, Any]
 
 _KEPT_KEYWORDS = (
     "type", "description", "enum", "format", "minimum", "maximum", "minLength", "maxLength",
-    "minItems", "maxItems", "pattern",
+    "minItems", "maxItems", "minProperties", "maxProperties", "pattern",
 )  # fmt: skip
 
 
@@ -80,7 +81,11 @@ def custom_resource_definition() -> JsonSchema:
     """The full CRD manifest for ScheduledEcsJob."""
     spec_schema = openapi_schema(ScheduledEcsJobSpec)
     spec_schema["x-kubernetes-validations"] = [dict(rule) for rule in SPEC_CEL_RULES]
-    for field, rules in (("trigger", TRIGGER_CEL_RULES), ("container", CONTAINER_CEL_RULES)):
+    for field, rules in (
+        ("trigger", TRIGGER_CEL_RULES),
+        ("container", CONTAINER_CEL_RULES),
+        ("tags", TAGS_CEL_RULES),
+    ):
         spec_schema["properties"][field]["x-kubernetes-validations"] = [dict(rule) for rule in rules]
     targets = spec_schema["properties"]["notifications"]["items"]
     targets["x-kubernetes-validations"] = [dict(rule) for rule in NOTIFICATION_CEL_RULES]

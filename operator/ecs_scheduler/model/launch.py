@@ -51,3 +51,11 @@ class RunTaskOutcome:
     failures: tuple[LaunchFailure, ...] = field(default_factory=tuple)
     queued_seconds: float = 0.0
     """How long the call waited behind the RunTask rate limit before it was sent."""
+
+
+@dataclass(frozen=True)
+class RequestProblem:
+    """A member of an ECS request (dotted path, as in ECS's API) and what is wrong with it."""
+
+    path: str
+    message: str

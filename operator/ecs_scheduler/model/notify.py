@@ -4,14 +4,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from ecs_scheduler.model import limits
 from ecs_scheduler.model.base import ApiModel
+from ecs_scheduler.model.limits import Region
 
 NotifyOutcome = Literal["Succeeded", "Failed", "Unknown", "Missed", "Skipped", "Replaced", "LaunchFailed"]
 DEFAULT_OUTCOMES: tuple[NotifyOutcome, ...] = ("Failed", "Unknown", "Missed", "LaunchFailed")
 MAX_TARGETS = 10
 
 TopicArn = Annotated[
-    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]{1,256}$")
+    str,
+    StringConstraints(pattern=r"^arn:aws[a-z-]{0,16}:sns:[a-z0-9-]{1,32}:[0-9]{12}:[A-Za-z0-9_.-]{1,256}$"),
 ]
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s/?#]+(/[^\s]*)?$", max_length=2048)]
 
@@ -27,11 +30,11 @@ class SnsTarget(ApiModel):
 class SqsTarget(ApiModel):
     """Send to an SQS queue (with the job's credentials)."""
 
-    queue_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] = Field(
-        description="URL of the queue."
+    queue_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=limits.URL_CHARS)] = (
+        Field(description="URL of the queue.")
     )
-    region: str | None = Field(
-        default=None, min_length=1, description="Region of the queue. Defaults to the job's region."
+    region: Region | None = Field(
+        default=None, description="Region of the queue. Defaults to the job's region."
     )
 
 

@@ -7,47 +7,62 @@ Every field carries a description because the CRD is generated from this module 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from ecs_scheduler.model import limits
 from ecs_scheduler.model.base import ApiModel
+from ecs_scheduler.model.limits import (
+    INT32_MAX,
+    Arg,
+    ContainerName,
+    EnvName,
+    EnvValue,
+    Region,
+    RoleArn,
+    ShortText,
+    TagKey,
+    TagValue,
+)
 from ecs_scheduler.model.notify import MAX_TARGETS, NotificationTarget
 
 MAX_TASKS_PER_FIRE = 50
 """The hard cap on tasks started by one fire, inherited from the classic ECS Scheduler."""
 
-NonEmpty = Annotated[str, StringConstraints(min_length=1)]
-RoleArn = Annotated[
-    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$")
-]
-ContainerName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,255}$")]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=limits.SHORT_CHARS)]
+Args = Annotated[list[Arg], Field(max_length=limits.MAX_ARGS)]
+Environment = Annotated[dict[EnvName, EnvValue], Field(max_length=limits.MAX_ENV_VARS)]
 
 
 class ContainerOverride(ApiModel):
     """Changes to one container of the task definition for the tasks this job starts."""
 
-    name: NonEmpty = Field(description="Name of the container in the task definition.")
-    environment: dict[str, str] = Field(
+    name: ContainerName = Field(description="Name of the container in the task definition.")
+    environment: Environment = Field(
         default_factory=dict, description="Environment variables to set or replace in the container."
     )
-    command: list[str] | None = Field(default=None, description="Command that replaces the image's command.")
-    cpu: int | None = Field(default=None, ge=0, description="CPU units reserved for the container.")
-    memory: int | None = Field(default=None, ge=0, description="Hard memory limit of the container, in MiB.")
+    command: Args | None = Field(default=None, description="Command that replaces the image's command.")
+    cpu: int | None = Field(
+        default=None, ge=0, le=INT32_MAX, description="CPU units reserved for the container."
+    )
+    memory: int | None = Field(
+        default=None, ge=0, le=INT32_MAX, description="Hard memory limit of the container, in MiB."
+    )
 
 
 class Overrides(ApiModel):
     """ECS task overrides applied to every task this job starts."""
 
     container_overrides: list[ContainerOverride] = Field(
-        default_factory=list, description="Per-container overrides."
+        default_factory=list, max_length=10, description="Per-container overrides (a task has at most 10)."
     )
     cpu: NonEmpty | None = Field(default=None, description="Task-level CPU (for example '256' or '1 vCPU').")
     memory: NonEmpty | None = Field(
         default=None, description="Task-level memory (for example '512' or '1 GB')."
     )
-    task_role_arn: NonEmpty | None = Field(
+    task_role_arn: RoleArn | None = Field(
         default=None, description="IAM role the task's containers assume instead of the task definition's."
     )
-    execution_role_arn: NonEmpty | None = Field(
+    execution_role_arn: RoleArn | None = Field(
         default=None, description="IAM role ECS uses to pull images and write logs for the task."
     )
 
@@ -87,7 +102,9 @@ class PlacementConstraint(ApiModel):
 
     type: Literal["distinctInstance", "memberOf"] = Field(description="Kind of constraint.")
     expression: str | None = Field(
-        default=None, description="Cluster query language expression, for memberOf constraints."
+        default=None,
+        max_length=2000,
+        description="Cluster query language expression, for memberOf constraints.",
     )
 
 
@@ -95,7 +112,7 @@ class PlacementStrategy(ApiModel):
     """How ECS spreads or packs the tasks across container instances (EC2 only)."""
 
     type: Literal["random", "spread", "binpack"] = Field(description="Kind of strategy.")
-    field: str | None = Field(
+    field: ShortText | None = Field(
         default=None, description="Field the strategy applies to (for example 'memory')."
     )
 
@@ -104,8 +121,10 @@ class RuntimePlatform(ApiModel):
     """The CPU architecture and operating system the task needs (Fargate and EC2)."""
 
     cpu_architecture: Literal["X86_64", "ARM64"] | None = Field(default=None, description="X86_64 or ARM64.")
-    operating_system_family: NonEmpty | None = Field(
-        default=None, description="LINUX (default) or a WINDOWS_SERVER_* family."
+    operating_system_family: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]{1,64}$")] | None = Field(
+        default=None,
+        description="LINUX (default) or a WINDOWS_SERVER_* family, as ECS names them (checked against "
+        "ECS's own list when the job is read).",
     )
 
 
@@ -113,27 +132,35 @@ class ContainerSpec(ApiModel):
     """A container to run, for which the operator registers and maintains the task definition
     (family ecs-scheduler_<namespace>_<name>, one revision per distinct container spec)."""
 
-    image: NonEmpty = Field(
-        description="Container image (repository[:tag] or repository@digest).", max_length=1024
+    image: Annotated[str, StringConstraints(pattern=limits.IMAGE_REFERENCE)] = Field(
+        description="Container image (repository[:tag] or repository@digest).", max_length=limits.IMAGE_CHARS
     )
     name: ContainerName = Field(
         default="main", description="Container name (what overrides.containerOverrides[].name refers to)."
     )
-    command: list[str] | None = Field(default=None, description="Command that replaces the image's command.")
-    entry_point: list[str] | None = Field(default=None, description="Entry point that replaces the image's.")
-    environment: dict[str, str] = Field(default_factory=dict, description="Environment variables.")
-    secrets: dict[str, NonEmpty] = Field(
-        default_factory=dict,
-        description=(
-            "Environment variables read from AWS at task start: name -> ARN of an SSM parameter or a "
-            "Secrets Manager secret. Needs executionRoleArn."
-        ),
+    command: Args | None = Field(default=None, description="Command that replaces the image's command.")
+    entry_point: Args | None = Field(default=None, description="Entry point that replaces the image's.")
+    environment: Environment = Field(default_factory=dict, description="Environment variables.")
+    secrets: dict[EnvName, Annotated[str, StringConstraints(min_length=1, max_length=limits.ARN_CHARS)]] = (
+        Field(
+            default_factory=dict,
+            max_length=limits.MAX_ENV_VARS,
+            description=(
+                "Environment variables read from AWS at task start: name -> ARN of an SSM parameter or a "
+                "Secrets Manager secret. Needs executionRoleArn."
+            ),
+        )
     )
-    cpu: int | None = Field(default=None, ge=0, description="CPU units reserved for the container.")
+    cpu: int | None = Field(
+        default=None, ge=0, le=INT32_MAX, description="CPU units reserved for the container."
+    )
     memory: int | None = Field(
-        default=None, ge=4, description="Hard memory limit of the container, in MiB (or set taskMemory)."
+        default=None,
+        ge=4,
+        le=INT32_MAX,
+        description="Hard memory limit of the container, in MiB (or set taskMemory).",
     )
-    log_group: NonEmpty | None = Field(
+    log_group: Annotated[str, StringConstraints(pattern=limits.LOG_GROUP)] | None = Field(
         default=None,
         description="CloudWatch Logs group for the container's output (awslogs driver, stream prefix: the job's name).",
     )
@@ -150,10 +177,10 @@ class ContainerSpec(ApiModel):
         description="Launch types the definition must be valid for (FARGATE for Fargate).",
     )
     task_cpu: NonEmpty | None = Field(
-        default=None, description="Task-level CPU ('256', '1 vCPU'); required for Fargate."
+        default=None, max_length=32, description="Task-level CPU ('256', '1 vCPU'); required for Fargate."
     )
     task_memory: NonEmpty | None = Field(
-        default=None, description="Task-level memory ('512', '1 GB'); required for Fargate."
+        default=None, max_length=32, description="Task-level memory ('512', '1 GB'); required for Fargate."
     )
     ephemeral_storage_gib: int | None = Field(
         default=None, ge=21, le=200, description="Fargate ephemeral storage in GiB (21-200; 20 without it)."
@@ -182,19 +209,23 @@ class SqsTrigger(ApiModel):
     """Start tasks in proportion to an SQS queue's backlog, checked on the schedule."""
 
     type: Literal["sqs"] = Field(description="Kind of trigger; sqs is the one supported today.")
-    queue_name: NonEmpty | None = Field(
+    queue_name: Annotated[str, StringConstraints(pattern=limits.QUEUE_NAME)] | None = Field(
         default=None,
         description="Name of the queue (resolved to its URL once). Exactly one of queueName, queueUrl.",
     )
-    queue_url: NonEmpty | None = Field(
-        default=None, description="URL of the queue. Exactly one of queueName, queueUrl."
+    queue_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$")] | None = Field(
+        default=None,
+        max_length=limits.URL_CHARS,
+        description="URL of the queue. Exactly one of queueName, queueUrl.",
     )
-    region: NonEmpty | None = Field(
+    region: Region | None = Field(
         default=None, description="Region of the queue. Defaults to the job's region."
     )
-    messages_per_task: int = Field(ge=1, description="Messages one task is expected to process.")
+    messages_per_task: int = Field(
+        ge=1, le=INT32_MAX, description="Messages one task is expected to process."
+    )
     activation_queue_length: int = Field(
-        default=0, ge=0, description="No task starts while the queue depth is at or below this."
+        default=0, ge=0, le=INT32_MAX, description="No task starts while the queue depth is at or below this."
     )
     scale_on_in_flight: bool = Field(
         default=False, description="Count messages in flight (ApproximateNumberOfMessagesNotVisible) too."
@@ -229,7 +260,7 @@ class RetryPolicy(ApiModel):
         le=3600,
         description="Wait before the first retry; each further retry waits twice as long (at most 1 hour).",
     )
-    retry_on: list[NonEmpty] = Field(
+    retry_on: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] = Field(
         default_factory=lambda: list(DEFAULT_RETRY_ON),
         min_length=1,
         max_length=20,
@@ -249,10 +280,10 @@ LaunchType = Literal["EC2", "FARGATE", "EXTERNAL"]
 class ScheduledEcsJobSpec(ApiModel):
     """What to run on ECS, and when."""
 
-    task_definition: NonEmpty | None = Field(
+    task_definition: Annotated[str, StringConstraints(pattern=limits.TASK_DEFINITION)] | None = Field(
         default=None,
         description="Task definition to run: family, family:revision or full ARN. Exactly one of taskDefinition, container.",
-        max_length=2048,
+        max_length=limits.ARN_CHARS,
     )
     container: ContainerSpec | None = Field(
         default=None,
@@ -268,10 +299,12 @@ class ScheduledEcsJobSpec(ApiModel):
             "for clusters in another account. Defaults to the namespace's defaultRoleArn in the tenant policy."
         ),
     )
-    cluster: NonEmpty | None = Field(
-        default=None, description="ECS cluster name or ARN. Defaults to the operator's configured cluster."
+    cluster: Annotated[str, StringConstraints(pattern=limits.CLUSTER)] | None = Field(
+        default=None,
+        max_length=limits.ARN_CHARS,
+        description="ECS cluster name or ARN. Defaults to the operator's configured cluster.",
     )
-    region: NonEmpty | None = Field(
+    region: Region | None = Field(
         default=None, description="AWS region of the cluster. Defaults to the operator's configured region."
     )
     schedule: NonEmpty = Field(
@@ -287,8 +320,10 @@ class ScheduledEcsJobSpec(ApiModel):
     schedule_syntax: ScheduleSyntax = Field(
         default="Cron", description="How to read schedule: Cron (default) or EcsScheduler (classic syntax)."
     )
-    time_zone: NonEmpty = Field(
-        default="UTC", description="IANA time zone the schedule is evaluated in (for example Europe/Paris)."
+    time_zone: Annotated[str, StringConstraints(pattern=limits.TIME_ZONE)] = Field(
+        default="UTC",
+        max_length=limits.TIME_ZONE_CHARS,
+        description="IANA time zone the schedule is evaluated in (for example Europe/Paris).",
     )
     schedule_start: datetime | None = Field(
         default=None, description="No run is scheduled before this instant (RFC 3339)."
@@ -297,7 +332,12 @@ class ScheduledEcsJobSpec(ApiModel):
         default=None, description="No run is scheduled after this instant (RFC 3339)."
     )
     suspended: bool = Field(
-        default=False, description="When true, no run starts until it is set back to false."
+        default=False,
+        description=(
+            "When true, no scheduled run starts until it is set back to false. A run asked for "
+            "explicitly (the run-now annotation) still starts, as `kubectl create job --from` runs "
+            "a suspended CronJob."
+        ),
     )
     task_count: int = Field(
         default=1,
@@ -326,6 +366,7 @@ class ScheduledEcsJobSpec(ApiModel):
     starting_deadline_seconds: int | None = Field(
         default=None,
         ge=1,
+        le=limits.MAX_DEADLINE_SECONDS,
         description=(
             "A run that cannot start within this many seconds of its instant (operator down, stalled) is "
             "missed, not started late. Of several missed instants only the most recent is ever started."
@@ -359,7 +400,7 @@ class ScheduledEcsJobSpec(ApiModel):
     placement_strategy: list[PlacementStrategy] | None = Field(
         default=None, max_length=5, description="Placement strategies (EC2 only)."
     )
-    platform_version: NonEmpty | None = Field(
+    platform_version: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.]{1,32}$")] | None = Field(
         default=None, description="Fargate platform version (for example LATEST or 1.4.0)."
     )
     propagate_tags: Literal["TASK_DEFINITION", "NONE"] | None = Field(
@@ -372,8 +413,13 @@ class ScheduledEcsJobSpec(ApiModel):
         default=None, description="Allow ECS Exec into the tasks' containers."
     )
     group: NonEmpty | None = Field(default=None, description="Task group name shown by ECS.")
-    tags: dict[str, str] = Field(
-        default_factory=dict, description="Tags added to every task, besides the ones naming this job."
+    tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict,
+        max_length=limits.MAX_USER_TAGS,
+        description=(
+            "Tags added to every task, besides the two naming this job (ECS allows 50 in all; keys "
+            "up to 128 characters, not starting with aws:, values up to 256)."
+        ),
     )
     notifications: list[NotificationTarget] = Field(
         default_factory=list,
@@ -396,6 +442,23 @@ class ScheduledEcsJobSpec(ApiModel):
         ):
             raise ValueError("scheduleEnd must be after scheduleStart")
         return self
+
+    @field_validator("schedule_start", "schedule_end")
+    @classmethod
+    def _within_calendar(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not limits.FIRST_YEAR <= value.year < limits.LAST_YEAR:
+            raise ValueError(f"must be in the years {limits.FIRST_YEAR}-{limits.LAST_YEAR - 1}")
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a time zone offset (RFC 3339), for example 2026-01-01T00:00:00Z")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _no_reserved_tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        for key in tags:
+            if key.lower().startswith(limits.RESERVED_TAG_PREFIX):
+                raise ValueError(f"tag key {key!r}: the prefix aws: is reserved for AWS")
+        return tags
 
     @property
     def effective_max_count(self) -> int:
@@ -445,5 +508,12 @@ SPEC_CEL_RULES = (
         "rule": "!has(self.maxCount) || self.maxCount >= (has(self.taskCount) ? self.taskCount : 1)",
         "message": "maxCount must be greater than or equal to taskCount",
         "fieldPath": ".maxCount",
+    },
+)
+
+TAGS_CEL_RULES = (
+    {
+        "rule": "self.all(k, size(k) <= 128 && !k.lowerAscii().startsWith('aws:'))",
+        "message": "tag keys have at most 128 characters and may not start with aws: (reserved for AWS)",
     },
 )

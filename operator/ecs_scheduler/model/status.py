@@ -18,6 +18,7 @@ ReadyReason = Literal[
     "TriggerError",
     "AssumeRoleFailed",
     "TaskDefinitionFailed",
+    "OperatorError",
 ]
 
 

@@ -17,7 +17,7 @@ from ecs_scheduler.adapters.aws import ASSUME_ROLE_FAILED, AssumeRoleFailed
 from ecs_scheduler.adapters.ecs import EcsApi, EcsError
 from ecs_scheduler.adapters.triggers import TriggerSource
 from ecs_scheduler.core.history import with_record
-from ecs_scheduler.core.plan import run_task_calls
+from ecs_scheduler.core.plan import job_tag_value, run_task_calls
 from ecs_scheduler.core.policies import concurrency_action, plan_retry
 from ecs_scheduler.core.scaling import ScalingDecision, decide
 from ecs_scheduler.core.status import Readiness, iso, iso_precise, parse_instant, ready_of, schedule_readiness
@@ -202,6 +202,8 @@ class Lifecycle:
                 instant_answered=instant_answered,
             ),
             name=f"fire:{state.key}",
+            job=state.key,
+            stage="recording a launch",
         )
 
     def _new_run(
@@ -499,7 +501,12 @@ class Lifecycle:
     def register_soon(self, state: JobState) -> None:
         """Resolve a container job's task definition now, so that its first fire need not wait."""
         if state.job is not None and state.job.spec.container is not None:
-            self._background.spawn(self.ensure_registered(state), name=f"register:{state.key}")
+            self._background.spawn(
+                self.ensure_registered(state),
+                name=f"register:{state.key}",
+                job=state.key,
+                stage="registering",
+            )
 
     async def prune_revisions(self, state: JobState) -> None:
         """Deregister the job's other revisions once none of its runs in flight may use them."""
@@ -640,7 +647,9 @@ class Lifecycle:
     # -- Retries -------------------------------------------------------------------------
 
     def _retry_later(self, run: Run) -> None:
-        self._background.spawn(self._retry(run), name=f"retry:{run.key}", daemon=True)
+        self._background.spawn(
+            self._retry(run), name=f"retry:{run.key}", daemon=True, job=run.key, stage="retrying"
+        )
 
     async def _retry(self, run: Run) -> None:
         assert run.retry_at is not None
@@ -690,7 +699,8 @@ class Lifecycle:
             except EcsError as error:
                 logger.warning("could not list tasks of %s in %s: %s", cluster, scope.describe(), error)
                 continue
-            for (key, instant), tasks in _group_by_run(described).items():
+            by_tag = {job_tag_value(str(key)): key for key in self._jobs}
+            for (key, instant), tasks in _group_by_run(described, by_tag).items():
                 state = self._jobs.get(key)
                 if state is None or not _unrecorded(state, instant, self.tracker.runs_of(key)):
                     continue
@@ -708,18 +718,19 @@ def _queued(run: Run) -> str:
     return f" (queued {run.queued_seconds:.0f} s behind the ECS RunTask rate limit)"
 
 
-def _group_by_run(described: list[dict[str, Any]]) -> dict[tuple[JobKey, datetime], list[TaskReport]]:
+def _group_by_run(
+    described: list[dict[str, Any]], by_tag: Mapping[str, JobKey]
+) -> dict[tuple[JobKey, datetime], list[TaskReport]]:
+    """Tasks by (job, scheduled instant), read from their tags; `by_tag` maps job tag values
+    (hashed for long names) to the jobs this process knows."""
     grouped: dict[tuple[JobKey, datetime], list[TaskReport]] = {}
     for raw in described:
         tags = {t.get("key"): t.get("value") for t in raw.get("tags") or []}
-        job, when = tags.get(names.JOB_TAG), tags.get(names.SCHEDULED_AT_TAG)
-        if not job or not when or "/" not in job:
-            continue
-        namespace, name = job.split("/", 1)
-        instant = parse_instant(when)
-        if instant is None:
-            continue  # not a tag this operator wrote
-        grouped.setdefault((JobKey(namespace, name), instant), []).append(task_report(raw))
+        key = by_tag.get(str(tags.get(names.JOB_TAG)))
+        instant = parse_instant(tags.get(names.SCHEDULED_AT_TAG))
+        if key is None or instant is None:
+            continue  # not a tag this operator wrote, or a job it does not know
+        grouped.setdefault((key, instant), []).append(task_report(raw))
     return grouped
 
 

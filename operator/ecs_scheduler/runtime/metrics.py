@@ -104,6 +104,13 @@ class Metrics:
             "Scheduled instants that never ran (downtime or a stall beyond startingDeadlineSeconds).",
             registry=self.registry,
         )
+        self.job_faults = Counter(
+            "ecs_scheduler_job_faults",
+            "Jobs stopped because the operator failed while handling them (stage: observing, firing, "
+            "launching, ...); each is Ready=False/OperatorError. Any increase is a bug to report.",
+            ["stage"],
+            registry=self.registry,
+        )
         self.describe_calls = Counter(
             "ecs_scheduler_describe_tasks_calls",
             "DescribeTasks calls made to follow tasks (at most 100 tasks each).",

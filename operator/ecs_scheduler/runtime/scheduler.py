@@ -8,6 +8,7 @@ fire of that job or of any other. What a run does once it is due lives in `lifec
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from ecs_scheduler.adapters.triggers import TriggerSource
 from ecs_scheduler.core.catchup import catch_up, on_time
 from ecs_scheduler.core.errors import SpecError
 from ecs_scheduler.core.plan import JobIdentity
+from ecs_scheduler.core.requests import RequestCheck
 from ecs_scheduler.core.status import Readiness, iso, iso_precise, parse_instant, ready_of, schedule_readiness
 from ecs_scheduler.core.taskdef import Registered
 from ecs_scheduler.core.tenancy import forbidden, scope_of
@@ -56,6 +58,14 @@ _LISTING_QUIET = 0.5
 _FIRES_PER_YIELD = 16
 """In a burst (thousands of jobs on one second), start sending after this many fires instead of
 after computing every job's next instant first."""
+
+HEARTBEAT = 5.0
+"""The loop turns at least this often, even with nothing due, so that liveness can tell a loop
+that waits from a loop that is stuck."""
+
+STUCK_AFTER = 60.0
+"""A loop that has not turned for this many seconds fails the liveness probe: the kubelet then
+restarts the pod, and the standby (or the new pod) resumes every job from its status."""
 
 
 Rejection = tuple[SpecError, Literal["InvalidSpec", "Forbidden"]]
@@ -102,12 +112,18 @@ class Scheduler:
         metrics: Metrics | None = None,
         task_events: TaskEventQueue | None = None,
         notifications: NotificationSender | None = None,
+        request_check: RequestCheck | None = None,
+        home_account: str | None = None,
     ) -> None:
         self.metrics = metrics or Metrics()
         self._config = config
         self._clock = clock
         self._kube = kube
-        self._background = Background()
+        self._request_check = request_check
+        self._home_account = home_account
+        self._background = Background(on_job_error=self._fault)
+        self._last_turn = time.monotonic()
+        self._loop_task: asyncio.Task[None] | None = None
         self._status = StatusSink(kube, self.metrics, concurrency=config.kube_concurrency)
         self._events = EventRecorder(
             kube, clock, self._background, self.metrics,
@@ -189,7 +205,14 @@ class Scheduler:
 
     def observe(self, body: Mapping[str, Any], *, listed: bool = False) -> None:
         """A job was listed (kopf's initial list), created or changed. Cheap when only its
-        status changed."""
+        status changed. Whatever goes wrong with one job stays with that job."""
+        try:
+            self._observe(body, listed=listed)
+        except Exception as error:  # the operator never stops on one job
+            metadata = body.get("metadata") or {}
+            self._fault(JobKey(str(metadata.get("namespace")), str(metadata.get("name"))), "observing", error)
+
+    def _observe(self, body: Mapping[str, Any], *, listed: bool) -> None:
         self._collector.observed()
         self._follow_listing(listed)
         metadata = body["metadata"]
@@ -228,7 +251,14 @@ class Scheduler:
         job: ValidJob | None = None
         rejected: Rejection | None = None
         try:
-            job = validate_spec(body.get("spec"), identity=str(key), now=now)
+            job = validate_spec(
+                body.get("spec"),
+                identity=str(key),
+                now=now,
+                check=self._request_check,
+                default_cluster=self._config.default_cluster,
+                default_region=self._config.default_region,
+            )
         except SpecError as error:
             rejected = (error, "InvalidSpec")
         except Exception as error:  # the operator never crashes on a spec
@@ -237,7 +267,11 @@ class Scheduler:
         else:
             policy = self._config.tenant_policy
             denied = forbidden(
-                policy, namespace=key.namespace, spec=job.spec, default_cluster=self._config.default_cluster
+                policy,
+                namespace=key.namespace,
+                spec=job.spec,
+                default_cluster=self._config.default_cluster,
+                home_account=self._home_account,
             )
             rejected = (denied, "Forbidden") if denied is not None else None
             state.scope = scope_of(
@@ -297,7 +331,9 @@ class Scheduler:
         self._standing_by.pop(key, None)
         state = self._jobs.pop(key, None)
         if state is not None:
-            self._background.spawn(self.lifecycle.deregister_all(state), name=f"deregister:{key}")
+            self._background.spawn(
+                self.lifecycle.deregister_all(state), name=f"deregister:{key}", job=key, stage="deleting"
+            )
         self._timeline.remove(key)
         self._status.forget(key)
         self._events.forget(namespace, name)
@@ -370,6 +406,8 @@ class Scheduler:
                 run_now=value,
             ),
             name=f"run-now:{state.key}",
+            job=state.key,
+            stage="launching",
         )
 
     def _status_changes(
@@ -413,17 +451,19 @@ class Scheduler:
         self._background.spawn(self._events.run(), name="event-series", daemon=True)
         if self._task_events is not None:
             self._background.spawn(self._task_events.run(), name="task-events", daemon=True)
+        self._loop_task = asyncio.current_task()
         try:
             while True:
+                self._last_turn = time.monotonic()
                 self._wake.reset()
                 with collections_paused():  # the RunTasks due now go out first, in one stretch
                     sent, rest = self._send_due(self._timeline.pop_due(self._clock.now()))
                 if sent or rest:
                     await self._fire_rest(sent, rest)
                 earliest = self._timeline.earliest()
-                timeout = (
-                    None if earliest is None else max(0.0, (earliest - self._clock.now()).total_seconds())
-                )
+                timeout = HEARTBEAT
+                if earliest is not None:
+                    timeout = min(timeout, max(0.0, (earliest - self._clock.now()).total_seconds()))
                 await self._wake.sleep(timeout)
         finally:
             tracking.cancel()
@@ -450,11 +490,17 @@ class Scheduler:
         """Finish the fires whose RunTask went out, then fire the others (triggers, catch-up)."""
         instant_answered = all_answered(launch for _, launch in sent)
         for count, (state, launch) in enumerate(sent, 1):
-            self._after_sending(state, launch, instant_answered)
+            try:
+                self._after_sending(state, launch, instant_answered)
+            except Exception as error:  # one job's fire must not end the loop for every job
+                self._fault(state.key, "firing", error)
             if count % _FIRES_PER_YIELD == 0:
                 await asyncio.sleep(0)  # let status writes and watch events through now and then
         for count, (key, instant) in enumerate(rest, 1):
-            self._fire(key, instant)
+            try:
+                self._fire(key, instant)
+            except Exception as error:
+                self._fault(key, "firing", error)
             if count % _FIRES_PER_YIELD == 0:
                 await asyncio.sleep(0)  # let the launches spawned so far send RunTask
 
@@ -518,8 +564,42 @@ class Scheduler:
             )
             return
         self._background.spawn(
-            self.lifecycle.start(state, plan.run, next_run=plan.next_due), name=f"fire:{key}"
+            self.lifecycle.start(state, plan.run, next_run=plan.next_due),
+            name=f"fire:{key}",
+            job=key,
+            stage="launching",
         )
+
+    # -- Containment and liveness ------------------------------------------------------
+
+    def _fault(self, key: JobKey, stage: str, error: BaseException) -> None:
+        """Something failed while `stage` one job: that job stops (Ready=False, OperatorError, a
+        Warning event and a metric) until its spec changes or the operator restarts; every
+        other job goes on. Reporting itself must not fail, so it is guarded too."""
+        logger.error("%s: failed while %s", key, stage, exc_info=error)
+        self.metrics.job_faults.labels(stage).inc()
+        try:
+            self._timeline.remove(key)
+            self._wake.ring()
+            state = self._jobs.get(key)
+            if state is None:
+                return
+            state.job, state.prepared = None, None  # nothing more fires for this spec
+            text = f"the operator failed while {stage} this job: {type(error).__name__}: {error}"[:1024]
+            text += "; it does not run until its spec changes"
+            self._report.ready(state, Readiness(False, "OperatorError", text), {"estimatedNextRun": None})
+            self._report.event(state, "Warning", "OperatorError", text)
+        except Exception:
+            logger.exception("%s: could not report the failure", key)
+
+    def health(self) -> dict[str, float]:
+        """Liveness: the loop is running and has turned within STUCK_AFTER. Raises otherwise."""
+        if self._loop_task is not None and self._loop_task.done():
+            raise RuntimeError("the scheduler loop has ended")
+        idle = time.monotonic() - self._last_turn
+        if idle > STUCK_AFTER:
+            raise RuntimeError(f"the scheduler loop has not turned for {idle:.0f} s")
+        return {"loopIdleSeconds": round(idle, 3), "jobs": float(len(self._jobs))}
 
     async def close(self, timeout: float = 5.0) -> None:
         """Let launches, status writes and Event counts in flight finish, then stop."""

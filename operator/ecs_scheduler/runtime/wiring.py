@@ -2,6 +2,7 @@
 
 from ecs_scheduler.adapters.aws import AwsClients
 from ecs_scheduler.adapters.ecs import Boto3Ecs
+from ecs_scheduler.adapters.ecs_model import EcsModel
 from ecs_scheduler.adapters.kube import HttpKubeWriter
 from ecs_scheduler.adapters.lease import ClientLease
 from ecs_scheduler.adapters.notify import Senders
@@ -17,7 +18,7 @@ from ecs_scheduler.runtime.pacing import PacedEcs
 from ecs_scheduler.runtime.scheduler import Scheduler
 
 
-def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
+async def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
     """The scheduler and the AWS clients it shares among its adapters (closed at shutdown)."""
     metrics = Metrics()
     clients = AwsClients(
@@ -39,6 +40,7 @@ def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
     )
     clients.throttles = ecs.throttled
     kube = HttpKubeWriter.from_environment(concurrency=config.kube_concurrency)
+    home_account = config.account_id or await clients.own_account()
     scheduler = Scheduler(
         config=config,
         ecs=ecs,
@@ -58,6 +60,8 @@ def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
         task_events=(
             SqsTaskEventQueue(clients, config.task_events_queue) if config.task_events_queue else None
         ),
+        request_check=EcsModel().problems,
+        home_account=home_account,
     )
     return scheduler, clients
 
