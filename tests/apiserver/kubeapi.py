@@ -132,6 +132,15 @@ def _openapi_to_jsonschema(schema: Any) -> Any:
     return schema
 
 
+def _error_path(error: jsonschema.ValidationError) -> str:
+    """The field an error is about, as the real API server names it: a missing property by its
+    own path ("spec.schedule: Required value"), not by its parent's."""
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        path.append(str(error.message).split("'")[1])
+    return ".".join(path)
+
+
 def prune(value: Any, schema: Obj | None) -> Any:
     """Drop fields the structural schema does not declare, as the real API server does."""
     if schema is None or schema.get("x-kubernetes-preserve-unknown-fields"):
@@ -208,9 +217,7 @@ class Store:
             key=lambda e: list(e.absolute_path),
         )
         if errors:
-            details = "; ".join(
-                f"{'.'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in errors[:5]
-            )
+            details = "; ".join(f"{_error_path(e)}: {e.message}" for e in errors[:5])
             name = obj.get("metadata", {}).get("name")
             raise ApiError(422, "Invalid", f'{resource.kind} "{name}" is invalid: {details}')
         return pruned

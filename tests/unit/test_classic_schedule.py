@@ -38,6 +38,14 @@ def classic(schedule: str, *, n: int = 3, identity: str = "ns/job", tz: str = "U
         ("0 0 0 mon 1", ["2027-01-04T00:00:00Z", "2028-01-03T00:00:00Z", "2029-01-01T00:00:00Z"]),
         ("0 0 0 * * 1 feb,aug", ["2027-02-01T00:00:00Z", "2027-08-01T00:00:00Z", "2028-02-01T00:00:00Z"]),
         ("0 0 0 * * 1 1 2028-2029", ["2028-01-01T00:00:00Z", "2029-01-01T00:00:00Z"]),
+        # Years far ahead are found, up to the syntax's last year (no 10-year horizon)
+        ("0 0 0 * * 1 1 2037", ["2037-01-01T00:00:00Z"]),
+        ("0 0 0 * * 29 2 2100-2104", ["2104-02-29T00:00:00Z"]),
+        ("0 0 0 * * 31 12 9999", ["9999-12-31T00:00:00Z"]),
+        (
+            "0 0 0 fri 53 * * 2026-2100",
+            ["2027-01-01T00:00:00Z", "2032-12-31T00:00:00Z", "2038-01-01T00:00:00Z"],
+        ),
         ("15/20 0 6", ["2026-11-22T06:00:15Z", "2026-11-22T06:00:35Z", "2026-11-22T06:00:55Z"]),
         ("0 0 6,18", ["2026-11-22T06:00:00Z", "2026-11-22T18:00:00Z", "2026-11-23T06:00:00Z"]),
     ],
@@ -66,3 +74,26 @@ def test_question_marks_in_second_minute_and_hour() -> None:
 
 def test_classic_in_a_time_zone() -> None:
     assert classic("0 0 9", tz="Europe/Paris", n=1)[1] == ["2026-11-22T08:00:00Z"]
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    ["0 0 0 * * 1 1 2037", "0 0 0 * * 29 2 2100-2110", "0 0 0 fri 53 * * 2026-2100", "0 30 8 mon 1 * * 2030-2040",
+     "0 0 12 * * last_fri 2 2050-2060", "0 0 0 sun 52 24-31 12"],
+)  # fmt: skip
+def test_far_years_agree_with_apscheduler(schedule: str) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = schedule.split() + ["*"] * (8 - len(schedule.split()))
+    second, minute, hour, day_of_week, week, day, month, year = (f.replace("_", " ") for f in fields)
+    reference = CronTrigger(second=second, minute=minute, hour=hour, day_of_week=day_of_week, week=week,
+                            day=day, month=month, year=year, timezone="UTC")  # fmt: skip
+    expected, previous = [], None
+    moment = NOW
+    for _ in range(5):
+        fire = reference.get_next_fire_time(previous, moment)
+        if fire is None:
+            break
+        expected.append(fire.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        previous, moment = fire, fire
+    assert classic(schedule, n=5)[1] == expected

@@ -4,7 +4,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ecs_scheduler.core.plan import JobIdentity, client_token, overrides_size, run_task_calls, split_counts
+from ecs_scheduler.core.plan import (
+    JobIdentity,
+    client_token,
+    job_tag_value,
+    overrides_size,
+    run_task_calls,
+    split_counts,
+)
 from ecs_scheduler.model.aws import AssumedRole, AwsScope
 from ecs_scheduler.model.spec import Overrides, ScheduledEcsJobSpec
 
@@ -210,3 +217,21 @@ def test_run_now_and_retry_attempts_get_their_own_stable_tokens() -> None:
     assert len({scheduled, manual, second, client_token(JOB.uid, INSTANT, 0, attempt=3)}) == 4
     assert second == client_token(JOB.uid, INSTANT, 0, attempt=2)
     assert scheduled == client_token(JOB.uid, INSTANT, 0, attempt=1), "first attempts keep their token"
+
+
+@pytest.mark.parametrize(
+    ("key", "kept_whole"),
+    [
+        ("team/job", True),
+        ("n" * 63 + "/" + "j" * 192, True),  # 256 characters: still the key itself
+        ("n" * 63 + "/" + "j" * 193, False),
+        ("n" * 63 + "/" + "j" * 253, False),  # the longest name Kubernetes allows
+    ],
+)  # fmt: skip
+def test_the_job_tag_value_fits_ecs_and_stays_unique(key: str, kept_whole: bool) -> None:
+    value = job_tag_value(key)
+    assert len(value) <= 256
+    assert (value == key) is kept_whole
+    if not kept_whole:
+        assert value.startswith(key[:200]) and "@" in value
+        assert job_tag_value(key[:-1] + "x") != value  # names differing only at the end differ here too

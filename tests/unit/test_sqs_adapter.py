@@ -131,3 +131,16 @@ def test_queue_url_needs_no_resolution(clients: AwsClients) -> None:
         )
         stub.assert_no_pending_responses()
     assert depth.visible == 3
+
+
+@pytest.mark.parametrize("region", ["us-east-1.evil.example", "169.254.169.254", "../x"])
+def test_a_region_botocore_refuses_is_a_failed_check_not_an_operator_error(
+    clients: AwsClients, region: str
+) -> None:
+    # Such a region is refused at apply time now; a job stored before the CRD carried the pattern
+    # (model_construct: no validation) must still end as TriggerError, never escape the check.
+    stored = SqsTrigger.model_construct(type="sqs", queue_name="work", queue_url=None, region=region,
+                                        messages_per_task=1)  # fmt: skip
+    with pytest.raises(TriggerFailure) as caught:
+        asyncio.run(SqsQueueDepth(clients).measure(stored, scope=AwsScope(None), instant=INSTANT))
+    assert "region" in caught.value.message.lower() or "Region" in caught.value.code, caught.value

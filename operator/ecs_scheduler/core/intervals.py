@@ -106,9 +106,9 @@ def parse_at(expression: str, *, zone: ZoneInfo, field: str) -> OneTimeSchedule:
         instant = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError as error:
         raise SpecError(field, f"{text[:40]!r} is not an RFC 3339 instant") from error
-    if not FIRST_YEAR <= instant.year < LAST_YEAR:
-        # The same horizon as every other syntax: the calendar ends with the year LAST_YEAR.
-        raise SpecError(field, f"the instant must be in the years {FIRST_YEAR}-{LAST_YEAR - 1}")
+    if not FIRST_YEAR <= instant.year <= LAST_YEAR:
+        # The same horizon as the EcsScheduler year field: the calendar ends with LAST_YEAR.
+        raise SpecError(field, f"the instant must be in the years {FIRST_YEAR}-{LAST_YEAR}")
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=zone)
     return OneTimeSchedule(instant.astimezone(UTC), expression.strip())

@@ -93,6 +93,12 @@ LOG_GROUP = r"^[A-Za-z0-9._/#-]{1,512}$"
 QUEUE_NAME = r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$"
 """SQS queue names: 1-80 letters, digits, hyphens and underscores, '.fifo' for FIFO queues."""
 
+TASK_SIZE = r"^[0-9]{1,6}(\.[0-9]{1,3})? ?([vV][cC][pP][uU]|[gG][bB])?$"
+"""Task-level CPU or memory as ECS reads them: units or MiB ('1024'), or '1 vCPU' / '2 GB'."""
+
+PRINTABLE = r"^[^\x00-\x1f\x7f]{1,255}$"
+"""Free text ECS keeps (a task group): any characters but control characters."""
+
 URL_CHARS = 2048
 ARN_CHARS = 2048
 SHORT_CHARS = 255
@@ -102,6 +108,7 @@ Region = Annotated[str, StringConstraints(pattern=REGION, max_length=REGION_CHAR
 RoleArn = Annotated[str, StringConstraints(pattern=ROLE_ARN, max_length=ARN_CHARS)]
 ContainerName = Annotated[str, StringConstraints(pattern=CONTAINER_NAME)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=SHORT_CHARS)]
+TaskSize = Annotated[str, StringConstraints(pattern=TASK_SIZE, max_length=32)]
 Arg = Annotated[str, StringConstraints(max_length=ARG_CHARS)]
 EnvName = Annotated[str, StringConstraints(min_length=1, max_length=ENV_NAME_CHARS)]
 EnvValue = Annotated[str, StringConstraints(max_length=ENV_VALUE_CHARS)]

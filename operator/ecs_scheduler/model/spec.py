@@ -22,6 +22,7 @@ from ecs_scheduler.model.limits import (
     ShortText,
     TagKey,
     TagValue,
+    TaskSize,
 )
 from ecs_scheduler.model.notify import MAX_TARGETS, NotificationTarget
 
@@ -55,8 +56,8 @@ class Overrides(ApiModel):
     container_overrides: list[ContainerOverride] = Field(
         default_factory=list, max_length=10, description="Per-container overrides (a task has at most 10)."
     )
-    cpu: NonEmpty | None = Field(default=None, description="Task-level CPU (for example '256' or '1 vCPU').")
-    memory: NonEmpty | None = Field(
+    cpu: TaskSize | None = Field(default=None, description="Task-level CPU (for example '256' or '1 vCPU').")
+    memory: TaskSize | None = Field(
         default=None, description="Task-level memory (for example '512' or '1 GB')."
     )
     task_role_arn: RoleArn | None = Field(
@@ -176,11 +177,11 @@ class ContainerSpec(ApiModel):
         max_length=3,
         description="Launch types the definition must be valid for (FARGATE for Fargate).",
     )
-    task_cpu: NonEmpty | None = Field(
-        default=None, max_length=32, description="Task-level CPU ('256', '1 vCPU'); required for Fargate."
+    task_cpu: TaskSize | None = Field(
+        default=None, description="Task-level CPU ('256', '1 vCPU'); required for Fargate."
     )
-    task_memory: NonEmpty | None = Field(
-        default=None, max_length=32, description="Task-level memory ('512', '1 GB'); required for Fargate."
+    task_memory: TaskSize | None = Field(
+        default=None, description="Task-level memory ('512', '1 GB'); required for Fargate."
     )
     ephemeral_storage_gib: int | None = Field(
         default=None, ge=21, le=200, description="Fargate ephemeral storage in GiB (21-200; 20 without it)."
@@ -412,7 +413,9 @@ class ScheduledEcsJobSpec(ApiModel):
     enable_execute_command: bool | None = Field(
         default=None, description="Allow ECS Exec into the tasks' containers."
     )
-    group: NonEmpty | None = Field(default=None, description="Task group name shown by ECS.")
+    group: Annotated[str, StringConstraints(pattern=limits.PRINTABLE)] | None = Field(
+        default=None, max_length=limits.SHORT_CHARS, description="Task group name shown by ECS."
+    )
     tags: dict[TagKey, TagValue] = Field(
         default_factory=dict,
         max_length=limits.MAX_USER_TAGS,
