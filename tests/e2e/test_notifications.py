@@ -142,3 +142,35 @@ def test_a_webhook_inside_the_cluster_is_refused(
         lambda: reasons(kube, namespace, "internal", "NotificationFailed"), timeout=10, what="event"
     )
     assert warning.type == "Warning" and "refused" in warning.message
+
+
+def test_a_webhook_that_redirects_inside_is_not_followed(
+    kube: KubeCluster,
+    workdir: Path,
+    own_namespace: str,
+    start_operator: StartOperator,
+    receiver: WebhookReceiver,
+) -> None:
+    # The tenant's endpoint (allowed, as a public one would be) bounces to localhost, where the
+    # operator must never go: nothing arrives there, status names the redirect, a Warning says it.
+    inside = WebhookReceiver(workdir / f"webhook-inside-{own_namespace}")
+    try:
+        receiver.redirect_to = inside.url.replace("127.0.0.1", "localhost") + "/stolen"
+        webhook_operator(start_operator, receiver)
+        spec = {"taskDefinition": "sleeper-task", "schedule": soon(), "overrides": ending(exit_code="4"),
+                "notifications": [{"webhook": {"url": receiver.url, "secretRef": secret(kube, own_namespace)}}]}  # fmt: skip
+        kube.apply_job(own_namespace, "bounced", spec)
+        failed = delivered_as(
+            kube, own_namespace, "bounced", "webhook", "Failed", timeout=30, what="redirect"
+        )
+        assert f"HTTP 307 redirect from 127.0.0.1 to {receiver.redirect_to}: not followed" in failed["error"]
+        (warning, *_) = wait_for(
+            lambda: reasons(kube, own_namespace, "bounced", "NotificationFailed"),
+            timeout=10,
+            what="a Warning",
+        )
+        assert warning.type == "Warning" and "redirect" in warning.message
+        assert len(receiver.received) >= 1
+        assert inside.received == [], "the redirect was followed"
+    finally:
+        inside.stop()

@@ -28,6 +28,8 @@ class WebhookReceiver:
     received: list[Received] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)
     """HTTP statuses to answer with before answering 204 again."""
+    redirect_to: str | None = None
+    """Answer every POST with 307 and this Location."""
 
     def __post_init__(self) -> None:
         certificate = serving_certificate(self.directory, hosts=("127.0.0.1",))
@@ -40,7 +42,11 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.received.append(Received(dict(self.headers.items()), body))
                 status = receiver.failures.pop(0) if receiver.failures else 204
+                if receiver.redirect_to is not None:
+                    status = 307
                 self.send_response(status)
+                if receiver.redirect_to is not None:
+                    self.send_header("Location", receiver.redirect_to)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -11,9 +11,10 @@ import pytest
 from ecs_scheduler.adapters.aws import AwsClients
 from ecs_scheduler.adapters.notify import DeliveryFailed, Outgoing, Senders
 from ecs_scheduler.adapters.taskqueue import SqsTaskEventQueue, region_of
-from ecs_scheduler.core.notify import internal_address, signature
+from ecs_scheduler.core.notify import signature
 from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.notify import NotificationTarget
+from ecs_scheduler.runtime.wiring import egress_policy
 
 REGION = "us-east-1"
 
@@ -114,7 +115,7 @@ def test_sns_and_sqs_targets_deliver_the_payload(moto_url: str, sqs: Any) -> Non
     )
     direct = sqs.create_queue(QueueName="runs-direct.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     aws = clients(moto_url)
-    senders = Senders(aws, NoSecrets(), screen=internal_address, sign=signature)
+    senders = Senders(aws, NoSecrets(), egress=egress_policy(()), sign=signature)
     outgoing = Outgoing("team-a", "team-a/nightly", "event-1", '{"id":"event-1"}')
 
     async def main() -> None:

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from ecs_scheduler.core.egress import internal_address
 from ecs_scheduler.core.notify import (
     MAX_ATTEMPTS,
     cloud_event,
     event_type,
-    internal_address,
     next_attempt,
     signature,
     wanted,
@@ -74,7 +74,8 @@ def test_retries_back_off_then_stop(attempts: int, wait: float | None) -> None:
     ("host", "addresses", "refused"),
     [
         ("hooks.example.com", ["93.184.216.34"], None),
-        ("metadata", ["169.254.169.254"], "link-local"),
+        ("metadata", ["169.254.169.254"], "bare name"),
+        ("metadata.example.com", ["169.254.169.254"], "link-local"),
         ("api.example.com", ["10.0.3.7"], "internal address"),
         ("api.example.com", ["::1"], "internal address"),
         ("api.example.com", ["fe80::1%eth0"], "link-local"),

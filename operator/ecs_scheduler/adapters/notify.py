@@ -1,41 +1,27 @@
 """Sending run notifications: SNS Publish, SQS SendMessage (botocore retries), HTTPS webhooks.
 
 AWS calls run in a small pool of their own, so a slow topic never takes a thread a RunTask
-needs. Webhooks go out on the event loop (aiohttp, kopf's HTTP library) with a timeout; the
-host is resolved first and refused when it points inside the cluster or the machine, unless
-the operator allows that host (--webhook-internal-hosts).
+needs. Webhooks go out on the event loop (adapters.webhooks: aiohttp, screened where it
+connects, redirects not followed).
 """
 
 import asyncio
 import dataclasses
-import ssl
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
-import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecs_scheduler.adapters.aws import AssumeRoleFailed, AwsClients, error_parts
 from ecs_scheduler.adapters.kube import KubeError, SecretReader
 from ecs_scheduler.adapters.taskqueue import region_of
-from ecs_scheduler.model import names
+from ecs_scheduler.adapters.webhooks import DeliveryFailed, Egress, WebhookPoster
 from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.notify import NotificationTarget
 
-WEBHOOK_TIMEOUT = 10.0
-SIGNATURE_HEADER = "X-Ecs-Scheduler-Signature"
-CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
-
-
-class DeliveryFailed(Exception):
-    """A notification did not arrive. `final`: trying again cannot help (refused by policy)."""
-
-    def __init__(self, message: str, *, final: bool = False) -> None:
-        super().__init__(message)
-        self.final = final
+__all__ = ["DeliveryFailed", "Egress", "NotificationSender", "Outgoing", "Senders"]
 
 
 @dataclass(frozen=True)
@@ -66,8 +52,6 @@ def _aws_error(error: Exception) -> str:
     return f"{'AssumeRole: ' if isinstance(error, AssumeRoleFailed) else ''}{code}: {message}"
 
 
-Screen = Callable[[str, list[str]], str | None]
-"""(host, addresses it resolved to) -> why it is refused, or None."""
 Sign = Callable[[bytes, bytes], str]
 """(key, body) -> the signature header's value."""
 
@@ -81,20 +65,17 @@ class Senders:
         clients: AwsClients,
         secrets: SecretReader,
         *,
-        screen: Screen,
+        egress: Egress,
         sign: Sign,
-        internal_hosts: tuple[str, ...] = (),
         ca_file: str | None = None,
         concurrency: int = 4,
+        webhooks: WebhookPoster | None = None,
     ) -> None:
         self._clients = clients
         self._secrets = secrets
-        self._internal_hosts = internal_hosts
-        self._screen = screen
         self._sign = sign
-        self._ssl = ssl.create_default_context(cafile=ca_file)
+        self._webhooks = webhooks or WebhookPoster(egress, ca_file=ca_file)
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="notify")
-        self._session: aiohttp.ClientSession | None = None
 
     async def send(self, target: NotificationTarget, *, scope: AwsScope, outgoing: Outgoing) -> None:
         if target.sns is not None:
@@ -115,9 +96,10 @@ class Senders:
             )
         else:
             assert target.webhook is not None
-            await self._screen_host(target.webhook.host)  # before reading any Secret for it
+            self._webhooks.screen_name(target.webhook.host)  # before reading any Secret for it
             key = await self._key(target, outgoing.namespace)
-            await self._post(target.webhook.url, target.webhook.host, outgoing, key)
+            body = outgoing.payload.encode()
+            await self._webhooks.post(target.webhook.url, target.webhook.host, body, self._sign(key, body))
 
     async def _aws(self, blocking: Callable[[], Any]) -> None:
         try:
@@ -133,42 +115,7 @@ class Senders:
         except KubeError as error:
             raise DeliveryFailed(f"secret {ref.name}/{ref.key}: {error}") from None
 
-    async def _screen_host(self, host: str) -> None:
-        """Refuse a host inside the cluster or the machine, unless the operator allows it."""
-        if any(fnmatchcase(host, allowed) for allowed in self._internal_hosts):
-            return
-        try:
-            resolved = await asyncio.get_running_loop().getaddrinfo(host, 443)
-        except OSError as error:
-            raise DeliveryFailed(f"cannot resolve {host}: {error}") from None
-        refused = self._screen(host, [str(entry[4][0]) for entry in resolved])
-        if refused is not None:
-            raise DeliveryFailed(f"refused: {refused}", final=True)
-
-    async def _post(self, url: str, host: str, outgoing: Outgoing, key: bytes) -> None:
-        body = outgoing.payload.encode()
-        headers = {
-            "Content-Type": CONTENT_TYPE,
-            "User-Agent": names.USER_AGENT,
-            SIGNATURE_HEADER: self._sign(key, body),
-        }
-        try:
-            async with self._session_now().post(url, data=body, headers=headers) as response:
-                if not 200 <= response.status < 300:
-                    raise DeliveryFailed(f"HTTP {response.status} from {host}")
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise DeliveryFailed(f"{type(error).__name__}: {error}") from None
-
-    def _session_now(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT)
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=self._ssl, limit=16), timeout=timeout
-            )
-        return self._session
-
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            await asyncio.sleep(0)  # let the connector's transports finish closing
+        await self._webhooks.close()
+        await asyncio.sleep(0)  # let the connector's transports finish closing
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -7,7 +7,6 @@ a restart or a failover carries the same id, so receivers can drop the repeat (a
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,8 +26,6 @@ BACKOFF_SECONDS = (5.0, 15.0, 60.0, 300.0, 900.0)
 """Waits after failed attempts 1..5: the last attempt comes about 21 minutes after the first."""
 MAX_OWED = 20
 """Deliveries a job may owe at once; beyond that the oldest are given up (and said so)."""
-
-_CLUSTER_SUFFIXES = (".svc", ".cluster.local", ".internal", ".local")
 
 
 @dataclass(frozen=True)
@@ -103,21 +100,3 @@ def next_attempt(attempts: int, now: datetime) -> datetime | None:
     if attempts >= MAX_ATTEMPTS:
         return None
     return now + timedelta(seconds=BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1])
-
-
-def internal_address(host: str, addresses: Iterable[str]) -> str | None:
-    """Why a webhook host is inside the cluster or the machine (and refused unless allowed), or
-    None. `addresses` are what the host resolved to: a public name may point inside."""
-    name = host.lower().rstrip(".")
-    if name == "localhost" or name.endswith(_CLUSTER_SUFFIXES):
-        return f"{host} is a cluster-internal name"
-    for text in addresses:
-        try:
-            address = ipaddress.ip_address(text.split("%", 1)[0])
-        except ValueError:
-            continue
-        if address.is_link_local:
-            return f"{host} resolves to link-local {address} (instance metadata and the like)"
-        if address.is_loopback or address.is_private or address.is_unspecified or address.is_reserved:
-            return f"{host} resolves to internal address {address}"
-    return None

@@ -152,6 +152,14 @@ class Notifier:
                 return
             entry["nextAttempt"] = iso_precise(retry_at)
             self._record_delivery(state, entry, "Failed", str(error))
+            if error.warn:
+                self._report.event(
+                    state,
+                    "Warning",
+                    "NotificationFailed",
+                    f"{entry['type']} {entry['target']}: attempt {entry['attempts']} of event "
+                    f"{entry['eventId']} failed, retried at {entry['nextAttempt']}: {error}",
+                )
             return
         state.facts.owed.remove(entry)
         self._metrics.notifications.labels(target.kind, "sent").inc()

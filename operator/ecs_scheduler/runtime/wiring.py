@@ -5,17 +5,27 @@ from ecs_scheduler.adapters.ecs import Boto3Ecs
 from ecs_scheduler.adapters.ecs_model import EcsModel
 from ecs_scheduler.adapters.kube import HttpKubeWriter
 from ecs_scheduler.adapters.lease import ClientLease
-from ecs_scheduler.adapters.notify import Senders
+from ecs_scheduler.adapters.notify import Egress, Senders
 from ecs_scheduler.adapters.taskdefs import Boto3TaskDefinitions
 from ecs_scheduler.adapters.taskqueue import SqsTaskEventQueue
 from ecs_scheduler.adapters.triggers import trigger_sources
-from ecs_scheduler.core.notify import internal_address, signature
+from ecs_scheduler.core.egress import allowed_internal, refused_address, refused_name
+from ecs_scheduler.core.notify import signature
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.runtime.clock import SystemClock
 from ecs_scheduler.runtime.election import LeaderElector
 from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.pacing import PacedEcs
 from ecs_scheduler.runtime.scheduler import Scheduler
+
+
+def egress_policy(internal_hosts: tuple[str, ...]) -> Egress:
+    """Where webhooks may go: the core's screen, and the hosts the operator allows inside."""
+    return Egress(
+        refused_name=refused_name,
+        refused_address=refused_address,
+        allowed=lambda host: allowed_internal(host, internal_hosts),
+    )
 
 
 async def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients]:
@@ -52,9 +62,8 @@ async def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients
         notifications=Senders(
             clients,
             kube,
-            screen=internal_address,
+            egress=egress_policy(config.webhook_internal_hosts),
             sign=signature,
-            internal_hosts=config.webhook_internal_hosts,
             ca_file=config.webhook_ca_file,
         ),
         task_events=(
