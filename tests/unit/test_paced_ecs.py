@@ -117,7 +117,7 @@ def test_over_the_burst_calls_queue_and_go_at_the_rate_with_their_wait(monkeypat
     assert metrics.launch_queue._value.get() == 0
 
 
-def test_queued_calls_go_earliest_instant_first_and_namespaces_take_turns(monkeypatch: Any) -> None:
+def test_queued_calls_take_turns_by_namespace_earliest_instant_first_within(monkeypatch: Any) -> None:
     ecs, inner, _, _ = paced(1, 1, monkeypatch)
     calls = [call("first")] + [call(f"bulk-{i}", "bulk", at=0) for i in range(3)]
     calls += [call("lone", "lone", at=0), call("earlier", "bulk", at=-5)]
@@ -126,7 +126,8 @@ def test_queued_calls_go_earliest_instant_first_and_namespaces_take_turns(monkey
         await asyncio.gather(*(ecs.run_task(c) for c in calls))
 
     asyncio.run(scenario())
-    assert [token for _, token in inner.sent] == ["first", "earlier", "bulk-0", "lone", "bulk-1", "bulk-2"]
+    # bulk's earliest launch, then lone's turn (its clock is as far behind), then bulk's backlog
+    assert [token for _, token in inner.sent] == ["first", "earlier", "lone", "bulk-0", "bulk-1", "bulk-2"]
 
 
 def test_a_call_whose_turn_comes_past_its_deadline_is_not_sent(monkeypatch: Any) -> None:

@@ -30,7 +30,7 @@ BATCH = 10
 VISIBILITY_SECONDS = 120
 """A received message stays hidden this long: time enough to record it in status and delete it."""
 
-_REGION_IN_HOST = re.compile(r"^(?:sqs\.)?([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)\.")
+_REGION_IN_HOST = re.compile(r"^(?:sqs\.)?([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9])\.")
 
 
 class QueueError(Exception):

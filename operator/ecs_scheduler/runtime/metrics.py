@@ -12,20 +12,17 @@ from prometheus_client.registry import Collector
 LATENESS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
-class _JobsByReason(Collector):
-    """ecs_scheduler_jobs{reason}: counted when scraped, so nothing is kept in step by hand."""
+class _CountedAtScrape(Collector):
+    """A gauge with one label, counted when scraped (`count`), so nothing is kept in step by hand."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, documentation: str, label: str) -> None:
         self.count: Callable[[], Mapping[str, int]] = dict
+        self._name, self._documentation, self._label = name, documentation, label
 
     def collect(self) -> Iterator[Metric]:
-        family = GaugeMetricFamily(
-            "ecs_scheduler_jobs",
-            "Jobs known to the operator, by the reason of their Ready condition.",
-            labels=["reason"],
-        )
-        for reason, count in sorted(self.count().items()):
-            family.add_metric([reason], count)
+        family = GaugeMetricFamily(self._name, self._documentation, labels=[self._label])
+        for value, count in sorted(self.count().items()):
+            family.add_metric([value], count)
         yield family
 
 
@@ -185,8 +182,19 @@ class Metrics:
             "1 while this replica holds the leader Lease (or runs without leader election), else 0.",
             registry=self.registry,
         )
-        self.jobs = _JobsByReason()
+        self.jobs = _CountedAtScrape(
+            "ecs_scheduler_jobs",
+            "Jobs known to the operator, by the reason of their Ready condition.",
+            "reason",
+        )
         self.registry.register(self.jobs)
+        self.launch_backlog = _CountedAtScrape(
+            "ecs_scheduler_launch_backlog",
+            "RunTask calls waiting behind the rate limit, per namespace: the namespace that asks for more "
+            "than the account's budget is the one whose backlog grows.",
+            "namespace",
+        )
+        self.registry.register(self.launch_backlog)
 
     def observe_aws_call(self, service: str, operation: str, outcome: str) -> None:
         self.aws_calls.labels(service, operation, outcome).inc()

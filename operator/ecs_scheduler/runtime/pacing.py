@@ -4,8 +4,8 @@ ECS throttles each API per account and Region with a token bucket (RunTask: burs
 second). Sending a burst of thousands of RunTasks at once and letting botocore retry the
 throttled ones loses runs once retries run out, and the retry storm throttles every other ECS
 client of the account. So each (account, region, API) has a Pacer (core/pacing.py) at the configured
-limit, and RunTasks beyond it wait in a LaunchQueue (earliest instant first, namespaces taking
-turns) instead of being sent. A queued launch is never failed for waiting; only one that would
+limit, and RunTasks beyond it wait in a LaunchQueue (namespaces share the rate fairly across
+instants, earliest instant first within a namespace) instead of being sent. A queued launch is never failed for waiting; only one that would
 start past its job's startingDeadlineSeconds is not sent, and that run is recorded as missed.
 
 botocore's "adaptive" retry mode was considered: its limiter sleeps inside the calling thread
@@ -78,6 +78,15 @@ class PacedEcs:
         self._definitions_read: set[tuple[AwsScope, str]] = set()
         """Task definitions already read: the inner adapter answers those from its cache."""
         self._loop: asyncio.AbstractEventLoop | None = None
+        metrics.launch_backlog.count = self.backlog
+
+    def backlog(self) -> dict[str, int]:
+        """RunTask calls waiting, per namespace, over every account and Region."""
+        total: dict[str, int] = {}
+        for lane in list(self._lanes.values()):
+            for namespace, count in lane.queue.backlog().items():
+                total[namespace] = total.get(namespace, 0) + count
+        return total
 
     def _lane(self, scope: AwsScope, api: str) -> _Lane:
         # ECS's bucket is the account's in that Region: roles of one account share it.
