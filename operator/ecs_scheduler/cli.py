@@ -113,6 +113,12 @@ def _parser() -> argparse.ArgumentParser:
         "described at once [ECS_SCHEDULER_TASK_EVENTS_GRACE]",
     )
     run.add_argument(
+        "--task-events-sns-topics",
+        default=_env("TASK_EVENTS_SNS_TOPICS", "") or "",
+        help="comma-separated SNS topic ARNs (patterns) whose envelopes on the task events queue are "
+        "opened, for EventBridge -> SNS -> SQS without raw message delivery [ECS_SCHEDULER_TASK_EVENTS_SNS_TOPICS]",
+    )
+    run.add_argument(
         "--webhook-internal-hosts",
         default=_env("WEBHOOK_INTERNAL_HOSTS", "") or "",
         help="comma-separated webhook hosts (patterns) allowed although they resolve to cluster-internal, "
@@ -270,6 +276,7 @@ def _run(args: argparse.Namespace) -> int:
         webhook_ca_file=args.webhook_ca_file or None,
         task_events_sweep=args.task_events_sweep,
         task_events_grace=args.task_events_grace,
+        task_events_sns_topics=tuple(t.strip() for t in args.task_events_sns_topics.split(",") if t.strip()),
         kube_concurrency=args.kube_concurrency,
         status_merge_window=args.status_merge_window,
         event_series_refresh=args.event_series_refresh,

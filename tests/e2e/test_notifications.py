@@ -5,6 +5,8 @@ import base64
 import hashlib
 import hmac
 import itertools
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -174,3 +176,41 @@ def test_a_webhook_that_redirects_inside_is_not_followed(
         assert inside.received == [], "the redirect was followed"
     finally:
         inside.stop()
+
+
+def test_hanging_webhooks_of_one_namespace_do_not_delay_another(
+    kube: KubeCluster,
+    workdir: Path,
+    own_namespace: str,
+    start_operator: StartOperator,
+    receiver: WebhookReceiver,
+) -> None:
+    # Eight jobs whose endpoint accepts and never answers (a dead tenant), then an unrelated job's
+    # run ends: its delivery goes within a second of its status write, not after the hung ones.
+    other = kube.create_namespace(f"{own_namespace}-other")
+    dead = WebhookReceiver(workdir / f"webhook-dead-{own_namespace}", hang=threading.Event())
+    try:
+        bundle = workdir / f"webhook-cas-{own_namespace}.pem"
+        bundle.write_bytes(receiver.ca_file.read_bytes() + dead.ca_file.read_bytes())
+        start_operator(
+            "--namespace", other, "--webhook-internal-hosts", "127.0.0.1", "--webhook-ca-file", str(bundle)
+        )
+        at, ref = soon(seconds=4), secret(kube, own_namespace)
+        for index in range(8):
+            spec = {"taskDefinition": "sleeper-task", "schedule": at, "overrides": ending(exit_code="1"),
+                    "notifications": [{"webhook": {"url": dead.url, "secretRef": ref}}]}  # fmt: skip
+            kube.apply_job(own_namespace, f"dead-{index}", spec)
+        wait_for(lambda: len(dead.received) >= 2, timeout=40, what="the dead endpoint holding deliveries")
+        spec = {"taskDefinition": "sleeper-task", "schedule": soon(seconds=3), "overrides": ending(exit_code="1"),
+                "notifications": [{"webhook": {"url": receiver.url, "secretRef": secret(kube, other)}}]}  # fmt: skip
+        kube.apply_job(other, "healthy", spec)
+        recorded = wait_for(
+            lambda: history(kube, other, "healthy") and time.time(), timeout=40, what="the outcome"
+        )
+        wait_for(lambda: receiver.received, timeout=15, what="the healthy delivery")
+        delay = receiver.received[0].at - recorded
+        print(f"healthy delivery {delay:.2f} s after its status showed the outcome; "
+              f"{len(dead.received)} deliveries hanging at the dead endpoint")  # fmt: skip
+        assert delay <= 1.0
+    finally:
+        dead.stop()

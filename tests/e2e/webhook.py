@@ -3,6 +3,7 @@
 import json
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +17,7 @@ from tests.e2e.certs import serving_certificate
 class Received:
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0
 
     @property
     def event(self) -> dict[str, Any]:
@@ -30,6 +32,8 @@ class WebhookReceiver:
     """HTTP statuses to answer with before answering 204 again."""
     redirect_to: str | None = None
     """Answer every POST with 307 and this Location."""
+    hang: threading.Event | None = None
+    """Accept every POST and answer nothing until this is set."""
 
     def __post_init__(self) -> None:
         certificate = serving_certificate(self.directory, hosts=("127.0.0.1",))
@@ -40,7 +44,9 @@ class WebhookReceiver:
         class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.received.append(Received(dict(self.headers.items()), body))
+                receiver.received.append(Received(dict(self.headers.items()), body, time.time()))
+                if receiver.hang is not None:
+                    receiver.hang.wait(60)
                 status = receiver.failures.pop(0) if receiver.failures else 204
                 if receiver.redirect_to is not None:
                     status = 307
@@ -59,5 +65,7 @@ class WebhookReceiver:
         self._thread.start()
 
     def stop(self) -> None:
+        if self.hang is not None:
+            self.hang.set()
         self._server.shutdown()
         self._server.server_close()

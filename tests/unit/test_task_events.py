@@ -127,6 +127,17 @@ def test_reordered_and_repeated_events_end_in_the_newest_state() -> None:
     assert run.reports[task_arn("t1")].last_status == "STOPPED"
 
 
+def test_an_event_repeated_after_its_run_ended_is_stale_not_foreign() -> None:
+    # EventBridge delivers at least once: a STOPPED event may come again once the run is recorded
+    # and no longer tracked. That is an ordinary repeat, not a sign of a misconfigured rule.
+    tracker, run = tracked("t1")
+    tracker.apply_events(events(event_body("t1", "STOPPED", 4, exit_code=0)), started_by="ecs-scheduler")
+    tracker.remove(run)  # concluded
+    again = tracker.apply_events(events(event_body("t1", "STOPPED", 4, exit_code=0, event_id="redelivered")),
+                                 started_by="ecs-scheduler")  # fmt: skip
+    assert (again.stale, again.foreign, again.changed) == (1, 0, [])
+
+
 def test_a_late_event_in_a_later_batch_never_overwrites_a_newer_state() -> None:
     tracker, run = tracked("t1")
     tracker.apply_events(events(event_body("t1", "RUNNING", 3)), started_by="ecs-scheduler")
@@ -170,3 +181,32 @@ def test_the_documented_rule_matches_what_the_operator_reads() -> None:
     event = json.loads(task_event(task, "STOPPED", 4))  # what the tests and the bench send
     assert event["detail"]["lastStatus"] in pattern["detail"]["lastStatus"]
     assert parse_task_event(json.dumps(event)).report.containers[0].exit_code == 0
+
+
+TOPIC = "arn:aws:sns:us-east-1:123456789012:ecs-task-events"
+
+
+def sns_envelope(inner: str, topic: str = TOPIC) -> str:
+    return json.dumps({"Type": "Notification", "MessageId": "m-1", "TopicArn": topic, "Message": inner,
+                       "Timestamp": "2026-11-23T10:00:05.123Z", "SignatureVersion": "1"})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("topics", "reads", "says"),
+    [
+        ((TOPIC,), True, ""),
+        (("arn:aws:sns:*:123456789012:ecs-*",), True, ""),
+        ((), False, "SNS envelope from arn:aws:sns:us-east-1:123456789012:ecs-task-events: enable raw message delivery"),
+        (("arn:aws:sns:*:999999999999:*",), False, "accept the topic with --task-events-sns-topics"),
+    ],
+)  # fmt: skip
+def test_an_sns_envelope_is_opened_for_accepted_topics_and_explained_otherwise(
+    topics: tuple[str, ...], reads: bool, says: str
+) -> None:
+    body = sns_envelope(event_body("t1", "STOPPED", 4, exit_code=3))
+    if reads:
+        event = parse_task_event(body, sns_topics=topics)
+        assert event.task_arn == task_arn("t1") and event.report.containers[0].exit_code == 3
+    else:
+        with pytest.raises(Malformed, match=says):
+            parse_task_event(body, sns_topics=topics)

@@ -20,6 +20,10 @@ from aiohttp.resolver import ThreadedResolver
 from ecs_scheduler.model import names
 
 WEBHOOK_TIMEOUT = 10.0
+"""Seconds for a whole delivery: an endpoint that accepts and never answers is given up then."""
+CONNECT_TIMEOUT = 2.0
+"""Seconds to connect (TLS included): far shorter, since an endpoint that is down should not
+hold a delivery slot for the whole read timeout."""
 SIGNATURE_HEADER = "X-Ecs-Scheduler-Signature"
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 
@@ -122,7 +126,9 @@ class WebhookPoster:
                 ssl=self._ssl, limit=16, resolver=ScreeningResolver(self._egress, self._resolver)
             )
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT), trust_env=False
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT, connect=CONNECT_TIMEOUT),
+                trust_env=False,
             )
         return self._session
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-LeaseAction = Literal["Create", "Renew", "TakeOver", "Wait"]
+LeaseAction = Literal["Create", "Renew", "TakeOver", "Wait", "Release"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,16 @@ def lease_body(
 ) -> dict[str, Any]:
     """The Lease to create or replace (with the read resourceVersion, so a race loses cleanly)."""
     renewing = action == "Renew" and record is not None
+    if action == "Release":
+        # As client-go's ReleaseOnCancel: no holder, so a standby takes over at its next look
+        # instead of waiting for the lease to run out.
+        spec: dict[str, Any] = {
+            "leaseDurationSeconds": 1,
+            "acquireTime": micro_time(now),
+            "renewTime": micro_time(now),
+            "leaseTransitions": record.transitions if record is not None else 0,
+        }
+        return _lease(name, record, spec)
     spec = {
         "holderIdentity": me,
         "leaseDurationSeconds": max(1, round(duration_seconds)),
@@ -77,6 +87,10 @@ def lease_body(
         "renewTime": micro_time(now),
         "leaseTransitions": (record.transitions + (0 if renewing else 1)) if record is not None else 0,
     }
+    return _lease(name, record, spec)
+
+
+def _lease(name: str, record: LeaseRecord | None, spec: dict[str, Any]) -> dict[str, Any]:
     metadata: dict[str, Any] = {"name": name}
     if record is not None and record.resource_version is not None:
         metadata["resourceVersion"] = record.resource_version

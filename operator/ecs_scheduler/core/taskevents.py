@@ -7,7 +7,9 @@ another service's task is read only as far as needed to say so.
 """
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 from ecs_scheduler.core.tasks import TaskReport, task_report
 
@@ -30,12 +32,30 @@ class TaskEvent:
     report: TaskReport
 
 
-def parse_task_event(body: str) -> TaskEvent:
-    """The event an SQS message body carries. Raises Malformed."""
+def _unwrapped(event: dict[str, object], sns_topics: Iterable[str]) -> object:
+    """The EventBridge event inside an SNS envelope (EventBridge -> SNS -> SQS without raw message
+    delivery, a common fan-out), when the topic is one the operator was told to accept."""
+    topic = str(event.get("TopicArn"))
+    if not any(fnmatchcase(topic, pattern) for pattern in sns_topics):
+        raise Malformed(
+            f"SNS envelope from {topic}: enable raw message delivery on the subscription, or accept "
+            "the topic with --task-events-sns-topics"
+        )
+    try:
+        return json.loads(str(event.get("Message")))
+    except ValueError as error:
+        raise Malformed(f"SNS envelope from {topic}: its Message is not JSON: {error}") from None
+
+
+def parse_task_event(body: str, *, sns_topics: Iterable[str] = ()) -> TaskEvent:
+    """The event an SQS message body carries. Raises Malformed. `sns_topics`: patterns of the SNS
+    topics whose envelopes are opened."""
     try:
         event = json.loads(body)
     except ValueError as error:
         raise Malformed(f"not JSON: {error}") from None
+    if isinstance(event, dict) and event.get("Type") == "Notification" and "TopicArn" in event:
+        event = _unwrapped(event, sns_topics)
     if not isinstance(event, dict):
         raise Malformed("not a JSON object")
     if event.get("source") != SOURCE or event.get("detail-type") != DETAIL_TYPE:

@@ -25,9 +25,9 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     if config.metrics_port:
         memo.scheduler.metrics.serve(config.metrics_port)
     memo.loop_task = asyncio.create_task(memo.scheduler.run(), name="scheduler")
-    memo.election_task = None
+    memo.election_task = memo.elector = None
     if config.leader_election:
-        elector = build_elector(config)
+        elector = memo.elector = build_elector(config)
 
         def lost() -> None:
             memo.scheduler.deactivate()
@@ -61,5 +61,7 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
     memo.loop_task.cancel()
     if memo.election_task is not None:
         memo.election_task.cancel()
-    await memo.scheduler.close()
+    await memo.scheduler.close()  # the launches in flight are recorded first
+    if memo.elector is not None:
+        await memo.elector.release()
     memo.aws_clients.close()

@@ -81,6 +81,9 @@ class OperatorConfig:
     """With the queue: seconds between safety-net DescribeTasks sweeps over every task."""
     task_events_grace: float = 60.0
     """With the queue: a task no event has spoken of for this long is described at once."""
+    task_events_sns_topics: tuple[str, ...] = ()
+    """SNS topics (patterns) whose envelopes on the task events queue are opened (EventBridge ->
+    SNS -> SQS without raw message delivery); others are moved aside with the reason."""
     webhook_internal_hosts: tuple[str, ...] = ()
     """Webhook hosts (patterns) allowed even though they resolve inside the cluster or machine."""
     webhook_ca_file: str | None = None

@@ -3,8 +3,9 @@
 When a run ends, what each target is owed goes into the same status write as the run's record
 (status.owedNotifications, with the exact CloudEvent). A delivery removes its entry; a failed
 one is tried again with backoff (core.notify); a restart or a new leader reads the entries back
-and carries on. Deliveries run as background tasks with their own concurrency limit and their
-own threads: a notification never delays a fire.
+and carries on. Deliveries run as background tasks with their own slots (shared fairly between namespaces and
+destinations: runtime.fair_slots) and their own threads: a notification never delays a fire,
+and a tenant's dead endpoint never delays another tenant's notifications.
 """
 
 import asyncio
@@ -22,12 +23,11 @@ from ecs_scheduler.model.notify import NotificationTarget
 from ecs_scheduler.model.status import NotificationDelivery, OwedNotification
 from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
+from ecs_scheduler.runtime.fair_slots import FairSlots
 from ecs_scheduler.runtime.jobs import JobState, Reporter
 from ecs_scheduler.runtime.metrics import Metrics
 
 logger = logging.getLogger(__name__)
-
-DELIVERIES_IN_FLIGHT = 8
 
 
 def _readable(
@@ -61,7 +61,7 @@ class Notifier:
         self._metrics = metrics
         self._background = background
         self._jobs = jobs
-        self._slots = asyncio.Semaphore(DELIVERIES_IN_FLIGHT)
+        self._slots = FairSlots()
         self._delivering: dict[JobKey, asyncio.Event] = {}
 
     def owe(
@@ -126,7 +126,7 @@ class Notifier:
                         await asyncio.wait_for(woken.wait(), max(0.05, (earliest - now).total_seconds()))
                     continue
                 for entry in due:
-                    async with self._slots:
+                    async with self._slots.slot(key.namespace, _destination(entry)):
                         await self._attempt(state, entry)
                 self._report.write(key, self.patch(state))
         finally:
@@ -206,6 +206,14 @@ def _when(entry: Mapping[str, Any]) -> datetime:
     instant = parse_instant(entry.get("nextAttempt"))
     assert instant is not None, "entries are validated when read from status"
     return instant
+
+
+def _destination(entry: Mapping[str, Any]) -> str:
+    """What a delivery's slot is counted against: a webhook's host and port, else the topic or queue."""
+    address = str(entry["target"])
+    if entry["type"] == "webhook":
+        return "webhook:" + address.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    return f"{entry['type']}:{address}"
 
 
 def _target(state: JobState, entry: Mapping[str, Any]) -> NotificationTarget | None:

@@ -170,6 +170,7 @@ class Scheduler:
                 apply=self.lifecycle.apply_task_events,
                 landed=self._report.landed,
                 metrics=self.metrics,
+                sns_topics=config.task_events_sns_topics,
             )
         )
 

@@ -30,9 +30,16 @@ Landed = Callable[[JobKey], "asyncio.Future[None]"]
 
 class TaskEventConsumer:
     def __init__(
-        self, queue: TaskEventQueue, *, apply: ApplyEvents, landed: Landed, metrics: Metrics
+        self,
+        queue: TaskEventQueue,
+        *,
+        apply: ApplyEvents,
+        landed: Landed,
+        metrics: Metrics,
+        sns_topics: tuple[str, ...] = (),
     ) -> None:
         self._queue = queue
+        self._sns_topics = sns_topics
         self._apply = apply
         self._landed = landed
         self._metrics = metrics
@@ -70,7 +77,7 @@ class TaskEventConsumer:
         readable: list[QueueMessage] = []
         for message in messages:
             try:
-                event = parse_task_event(message.body)
+                event = parse_task_event(message.body, sns_topics=self._sns_topics)
             except Malformed as error:
                 await self._move_aside(message, str(error))
                 continue

@@ -10,7 +10,7 @@ hour) is UNKNOWN after MISSING_SWEEPS sweeps in a row: never a success.
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -27,6 +27,10 @@ logger = logging.getLogger(__name__)
 
 _RUNS_PER_YIELD = 100
 """A sweep over thousands of runs lets the event loop run between chunks of this many."""
+
+ENDED_REMEMBERED = 20_000
+"""Tasks of runs that ended, remembered so that an event repeated after the end (EventBridge
+delivers at least once) counts as stale, not as foreign (which suggests a misconfigured rule)."""
 
 
 @dataclass
@@ -51,6 +55,8 @@ class Tracker:
         self._runs: dict[JobKey, list[Run]] = {}
         self._index: dict[str, Run] = {}
         """Task ARN -> run, for events; rebuilt when an event names a task it does not know."""
+        self._ended: OrderedDict[str, None] = OrderedDict()
+        """Task ARNs of runs no longer tracked, the latest ENDED_REMEMBERED."""
         # Counted when scraped: keeping a running total in step on every change cost O(runs).
         metrics.active_tasks.set_function(self._unfinished_tasks)
 
@@ -69,6 +75,10 @@ class Tracker:
         self._runs.setdefault(run.key, []).append(run)
 
     def remove(self, run: Run) -> None:
+        for arn in run.reports:
+            self._ended[arn] = None
+        while len(self._ended) > ENDED_REMEMBERED:
+            self._ended.popitem(last=False)
         runs = self._runs.get(run.key, [])
         if run in runs:
             runs.remove(run)
@@ -123,6 +133,9 @@ class Tracker:
             if run is None and not rebuilt:  # a task launched since the index was built
                 self._index, rebuilt = self._owners(), True
                 run = self._owner(event.task_arn)
+            if run is None and event.task_arn in self._ended:
+                result.stale += 1  # a repeat of an event about a run that has ended
+                continue
             if run is None or cluster_name(event.cluster_arn) != cluster_name(run.cluster):
                 result.foreign += 1
                 continue
