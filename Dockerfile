@@ -26,4 +26,7 @@ COPY --from=build /opt/ecs-scheduler /opt/ecs-scheduler
 # readOnlyRootFilesystem works.
 USER 65532:65532
 EXPOSE 8080
-ENTRYPOINT ["ecs-scheduler", "run"]
+# The command is separate from the entry point, so `docker run IMAGE --version` (or `crd`, `next`)
+# works; the default runs the operator.
+ENTRYPOINT ["ecs-scheduler"]
+CMD ["run"]

@@ -395,7 +395,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "next":
         return _next(args)
+    if (missing := _no_kubernetes_credentials()) is not None:
+        print(f"error: no Kubernetes credentials: {missing}", file=sys.stderr)
+        return 2
     return _run(args)
+
+
+def _no_kubernetes_credentials() -> str | None:
+    """Why the operator could not reach any API server, said once, before kopf would retry it
+    every minute with chained tracebacks; None when credentials are there."""
+    import kubernetes
+
+    from ecs_scheduler.adapters.kube import load_client_config
+
+    try:
+        load_client_config()
+    except (kubernetes.config.ConfigException, OSError) as error:
+        return (
+            "not running in a pod (no service account) and no usable kubeconfig "
+            f"(KUBECONFIG or ~/.kube/config): {error}"
+        )
+    return None
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ It serves, over real HTTP:
   change status; generation grows only when something outside metadata and status changes;
 - an optional record of every request (verb, group, resource, subresource, namespace), from
   which the chart's RBAC rules are checked.
-What it does not do: authentication, admission webhooks, CEL rules, field selectors.
+What it does not do: authentication, admission webhooks, CEL rules; field selectors are
+equality terms only.
 """
 
 import argparse
@@ -130,6 +131,20 @@ def _openapi_to_jsonschema(schema: Any) -> Any:
     if isinstance(schema, list):
         return [_openapi_to_jsonschema(v) for v in schema]
     return schema
+
+
+def field_selected(obj: Obj, selector: str) -> bool:
+    """Whether `obj` matches a field selector of equality terms (`a.b=c`, `a.b==c`, `a.b!=c`,
+    comma-separated), as `kubectl describe` sends for a resource's Events."""
+    for term in filter(None, selector.split(",")):
+        negated = "!=" in term
+        path, _, wanted = term.partition("!=") if negated else term.replace("==", "=").partition("=")
+        value: Any = obj
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if (str(value if value is not None else "") == wanted) == negated:
+            return False
+    return True
 
 
 def _error_path(error: jsonschema.ValidationError) -> str:
@@ -509,7 +524,10 @@ class ApiServer:
         }
 
     async def _list(self, request: web.Request, route: Route) -> web.Response:
-        items = self.store.listing(route.resource, route.namespace)
+        selector = request.query.get("fieldSelector", "")
+        items = [
+            o for o in self.store.listing(route.resource, route.namespace) if field_selected(o, selector)
+        ]
         offset = int(request.query.get("continue") or 0)
         limit = int(request.query.get("limit") or 0)
         page = items[offset : offset + limit] if limit else items[offset:]
@@ -539,8 +557,11 @@ class ApiServer:
         queue: asyncio.Queue[tuple[int, str, Obj] | None] = asyncio.Queue()
         self.store.watchers[key].add(queue)
 
+        selector = request.query.get("fieldSelector", "")
+
         def visible(obj: Obj) -> bool:
-            return route.namespace is None or obj["metadata"].get("namespace") == route.namespace
+            in_namespace = route.namespace is None or obj["metadata"].get("namespace") == route.namespace
+            return in_namespace and field_selected(obj, selector)
 
         async def send(kind: str, obj: Obj) -> None:
             await response.write(json.dumps({"type": kind, "object": obj}).encode() + b"\n")

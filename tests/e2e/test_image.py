@@ -43,7 +43,7 @@ def test_image_runs_as_unknown_uid_and_fires_a_job(
     kube.apply_job(own_namespace, "from-image", {"taskDefinition": "sleeper-task", "schedule": "@every 2s"})
     with images.container(
         TAG, f"ecs-scheduler-{own_namespace}",
-        "--region", REGION, "--aws-endpoint-url", aws.url, "--namespace", own_namespace,
+        "run", "--region", REGION, "--aws-endpoint-url", aws.url, "--namespace", own_namespace,
         "--liveness", f"http://127.0.0.1:{liveness}/healthz", "--metrics-port", str(metrics),
         env={**AWS_ENV, "KUBECONFIG": "/etc/ecs-scheduler/kubeconfig"},
         mounts={kube.kubeconfig: "/etc/ecs-scheduler/kubeconfig"},
@@ -89,3 +89,15 @@ def test_image_has_no_dead_layers(images: Images) -> None:
     ).stdout
     ours = images.run("podman", "image", "inspect", "--format", "{{len .RootFS.Layers}}", TAG).stdout
     assert int(ours) == int(base) + 1
+
+
+def test_the_image_answers_version_and_says_clearly_when_it_has_no_kubeconfig(images: Images) -> None:
+    from ecs_scheduler import __version__
+
+    version = images.run("podman", "run", "--rm", "--user", "65532:65532", "--passwd=false", TAG, "--version")
+    assert version.stdout.strip() == __version__
+    lost = images.run("podman", "run", "--rm", "--user", "65532:65532", "--passwd=false", TAG, check=False)
+    assert lost.returncode == 2, lost
+    output = lost.stdout + lost.stderr
+    assert "Traceback" not in output and output.count("\n") <= 2, output
+    assert "no Kubernetes credentials" in output, output

@@ -56,3 +56,26 @@ def test_rows_follow_the_printer_columns() -> None:
     (row,) = tables.table(columns, [job], "7")["rows"]
     assert row["cells"] == ["nightly", "*/5", False, None, "<invalid>"], "a future date prints <invalid>"
     assert row["object"]["metadata"]["namespace"] == "team"
+
+
+@pytest.mark.parametrize(
+    ("selector", "selected"),
+    [
+        ("", True),
+        ("involvedObject.name=x", True),
+        ("involvedObject.name==x,involvedObject.kind=ScheduledEcsJob", True),
+        ("involvedObject.name=y", False),
+        ("involvedObject.name!=y", True),
+        ("involvedObject.name!=x", False),
+        ("involvedObject.uid=", True),  # absent reads as empty, as in Kubernetes
+        ("metadata.namespace=team,involvedObject.name=y", False),
+    ],
+)
+def test_field_selectors_pick_a_job_s_events(selector: str, selected: bool) -> None:
+    from kubeapi import field_selected
+
+    event = {
+        "metadata": {"namespace": "team", "name": "x.1"},
+        "involvedObject": {"name": "x", "kind": "ScheduledEcsJob"},
+    }
+    assert field_selected(event, selector) is selected

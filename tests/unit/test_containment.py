@@ -177,3 +177,34 @@ def test_liveness_fails_once_the_loop_has_ended_or_stalled() -> None:
         "the scheduler loop has ended",
         f"the scheduler loop has not turned for {scheduler_module.STUCK_AFTER + 1:.0f} s",
     ]
+
+
+def test_a_cluster_named_by_name_and_by_arn_is_listed_once_at_start() -> None:
+    class Listing(Boundary):
+        def __init__(self) -> None:
+            super().__init__()
+            self.listed: list[str] = []
+
+        async def list_tasks(self, *, cluster: str, **_: Any) -> list[str]:
+            self.listed.append(cluster)
+            return []
+
+    async def scenario() -> list[str]:
+        boundary = Listing()
+        config = OperatorConfig(track_interval=0.05, account_id="123456789012", default_region="us-east-1")
+        scheduler = Scheduler(config=config, ecs=boundary, kube=boundary, clock=SystemClock(), triggers={},
+                              task_definitions=None)  # fmt: skip
+        scheduler.activate()
+        loop = asyncio.create_task(scheduler.run())
+        scheduler.observe(body("by-name", schedule="@every 1h", cluster="batch"))
+        scheduler.observe(body("by-arn", schedule="@every 1h",
+                               cluster="arn:aws:ecs:us-east-1:123456789012:cluster/batch"))  # fmt: skip
+        scheduler.observe(body("elsewhere", schedule="@every 1h",
+                               cluster="arn:aws:ecs:us-east-1:999999999999:cluster/batch"))  # fmt: skip
+        await asyncio.sleep(0.4)
+        await scheduler.close()
+        loop.cancel()
+        return boundary.listed
+
+    listed = asyncio.run(scenario())
+    assert sorted(listed) == ["arn:aws:ecs:us-east-1:999999999999:cluster/batch", "batch"], listed

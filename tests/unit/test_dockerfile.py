@@ -32,7 +32,8 @@ def test_runs_as_numeric_non_root_user() -> None:
 
 
 def test_entrypoint_and_liveness() -> None:
-    assert 'ENTRYPOINT ["ecs-scheduler", "run"]' in STAGES[-1]
+    # The entry point is the command, `run` its default: `docker run IMAGE --version` works.
+    assert 'ENTRYPOINT ["ecs-scheduler"]' in STAGES[-1] and 'CMD ["run"]' in STAGES[-1]
     assert "ECS_SCHEDULER_LIVENESS=http://0.0.0.0:8080/healthz" in STAGES[-1]
 
 

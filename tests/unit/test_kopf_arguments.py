@@ -2,6 +2,7 @@
 
 import asyncio
 import getpass
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +85,18 @@ def test_only_event_handlers_so_no_diff_base_is_needed() -> None:
     assert isinstance(
         kopf_arguments(OperatorConfig(), asyncio.Event())["settings"].persistence.diffbase_storage, NoDiffBase
     )
+
+
+def test_without_any_kubernetes_credentials_run_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ecs_scheduler.cli import main
+
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("error: no Kubernetes credentials: not running in a pod") and err.count("\n") == 1
+    ), err

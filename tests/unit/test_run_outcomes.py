@@ -117,3 +117,38 @@ def test_run_verdicts(
 def test_run_reason_says_how_many_more_failed() -> None:
     verdict = run_verdict([failed(), failed("TaskFailedToStart")], not_started=0, launch_failures=[])
     assert verdict.reason.endswith("(and 1 more)")
+
+
+def test_a_sidecar_s_exit_code_is_shown_though_only_essential_containers_decide() -> None:
+    from datetime import UTC, datetime
+
+    from ecs_scheduler.core.notify import cloud_event
+    from ecs_scheduler.core.plan import JobIdentity
+    from ecs_scheduler.core.tasks import task_report, task_verdict
+    from ecs_scheduler.model.aws import AwsScope
+    from ecs_scheduler.model.job import JobKey
+    from ecs_scheduler.runtime.runs import Run
+
+    raw = {"taskArn": "arn:aws:ecs:us-east-1:1:task/c/t1", "lastStatus": "STOPPED", "stopCode": "EssentialContainerExited",
+           "containers": [{"name": "app", "exitCode": 0}, {"name": "log-router", "exitCode": 137, "reason": "OOM"}]}  # fmt: skip
+    report = task_report(raw)
+    assert (
+        task_verdict(report, frozenset({"app"})) is not None
+        and task_verdict(report, frozenset({"app"})).outcome == "Succeeded"
+    )
+    run = Run(
+        JobKey("ns", "job"),
+        datetime(2026, 11, 23, tzinfo=UTC),
+        "c",
+        AwsScope("us-east-1"),
+        reports={report.arn: report},
+    )
+    (shown,) = run.tasks_status()
+    assert shown["containers"] == [
+        {"name": "app", "exitCode": 0},
+        {"name": "log-router", "exitCode": 137, "reason": "OOM"},
+    ]
+    record = run.record("Succeeded", "", tasks=1, finished=datetime(2026, 11, 23, 0, 1, tzinfo=UTC))
+    event = cloud_event(JobIdentity("ns", "job", "uid"), record, run="r", now=datetime(2026, 11, 23, tzinfo=UTC),
+                        tasks=run.tasks_status())  # fmt: skip
+    assert '"exitCode":137' in event.payload.replace(" ", "")

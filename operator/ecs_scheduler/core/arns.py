@@ -46,3 +46,12 @@ def region_mismatch(spec: ScheduledEcsJobSpec, region: str | None) -> SpecError 
                 f"is in {arn.region}, but the job's calls go to {region} (spec.region or the operator's)",
             )
     return None
+
+
+def same_cluster_key(cluster: str, account: str | None) -> str:
+    """One key for a cluster named by name or by ARN: the name, when the ARN is in `account`
+    (the account the calls are made in); the whole ARN otherwise."""
+    arn = parse_arn(cluster)
+    if arn is None:
+        return cluster
+    return arn.resource_name if account is not None and arn.account == account else cluster

@@ -16,6 +16,7 @@ from typing import Any
 from ecs_scheduler.adapters.aws import ASSUME_ROLE_FAILED, AssumeRoleFailed
 from ecs_scheduler.adapters.ecs import EcsApi, EcsError
 from ecs_scheduler.adapters.triggers import TriggerSource
+from ecs_scheduler.core.arns import same_cluster_key
 from ecs_scheduler.core.history import with_record
 from ecs_scheduler.core.plan import job_tag_value, run_task_calls
 from ecs_scheduler.core.policies import concurrency_action, plan_retry
@@ -681,11 +682,13 @@ class Lifecycle:
     async def _adopt_orphans(self) -> None:
         """Find this operator's tasks that no status mentions (killed between RunTask and the
         status write, and not relaunched within the deadline), and track them as runs."""
+        # A cluster named by name in one job and by ARN in another is listed once.
         places = {
-            (s.scope, s.job.spec.cluster or self._config.default_cluster)
+            (s.scope, same_cluster_key(s.job.spec.cluster or self._config.default_cluster,
+                                       s.scope.account or self._config.account_id))
             for s in self._jobs.values()
             if s.job is not None
-        }
+        }  # fmt: skip
         tracked = self.tracker.tracked_arns()
         for scope, cluster in sorted(places, key=str):
             try:

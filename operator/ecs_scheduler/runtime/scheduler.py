@@ -113,14 +113,12 @@ class Scheduler:
         task_events: TaskEventQueue | None = None,
         notifications: NotificationSender | None = None,
         request_check: RequestCheck | None = None,
-        home_account: str | None = None,
     ) -> None:
         self.metrics = metrics or Metrics()
         self._config = config
         self._clock = clock
         self._kube = kube
         self._request_check = request_check
-        self._home_account = home_account
         self._background = Background(on_job_error=self._fault)
         self._last_turn = time.monotonic()
         self._loop_task: asyncio.Task[None] | None = None
@@ -272,7 +270,7 @@ class Scheduler:
                 namespace=key.namespace,
                 spec=job.spec,
                 default_cluster=self._config.default_cluster,
-                home_account=self._home_account,
+                home_account=self._config.account_id,
             )
             rejected = (denied, "Forbidden") if denied is not None else None
             state.scope = scope_of(

@@ -1,5 +1,7 @@
 """Build the running scheduler from the operator's configuration."""
 
+import dataclasses
+
 from ecs_scheduler.adapters.aws import AwsClients
 from ecs_scheduler.adapters.ecs import Boto3Ecs
 from ecs_scheduler.adapters.ecs_model import EcsModel
@@ -50,7 +52,8 @@ async def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients
     )
     clients.throttles = ecs.throttled
     kube = HttpKubeWriter.from_environment(concurrency=config.kube_concurrency)
-    home_account = config.account_id or await clients.own_account()
+    if config.account_id is None:  # learnt once: tenant policy and cluster ARNs are read against it
+        config = dataclasses.replace(config, account_id=await clients.own_account())
     scheduler = Scheduler(
         config=config,
         ecs=ecs,
@@ -70,7 +73,6 @@ async def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients
             SqsTaskEventQueue(clients, config.task_events_queue) if config.task_events_queue else None
         ),
         request_check=EcsModel().problems,
-        home_account=home_account,
     )
     return scheduler, clients
 
