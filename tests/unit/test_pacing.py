@@ -2,7 +2,15 @@
 
 import pytest
 
-from ecs_scheduler.core.pacing import MARGIN_SECONDS, RECOVERY_SECONDS, Pacer
+from ecs_scheduler.core.pacing import (
+    CEILING_FLOOR,
+    CEILING_STEP,
+    MARGIN_MAX,
+    MARGIN_SECONDS,
+    QUIET_SECONDS,
+    RECOVERY_SECONDS,
+    Pacer,
+)
 
 
 def sent_within(pacer: Pacer, seconds: float, step: float = 0.01) -> int:
@@ -41,7 +49,8 @@ def test_a_throttle_halves_the_rate_and_empties_the_bucket() -> None:
     assert pacer.throttled(10.0)
     assert pacer.current_rate == 20
     assert not pacer.take(10.0)
-    assert pacer.wait(10.0) == pytest.approx(1 / 20 + MARGIN_SECONDS, rel=0.05)
+    # ... and sends with twice the margin: arrivals at the limit came bunched
+    assert pacer.wait(10.0) == pytest.approx(1 / 20 + 2 * MARGIN_SECONDS, rel=0.05)
 
 
 def test_throttles_within_the_cooldown_count_once() -> None:
@@ -53,7 +62,7 @@ def test_throttles_within_the_cooldown_count_once() -> None:
     assert pacer.current_rate == pytest.approx((20 + 1.2 * 40 / RECOVERY_SECONDS) / 2)  # climbed, then halved
 
 
-def test_the_rate_climbs_back_to_the_limit_and_never_above() -> None:
+def test_the_rate_climbs_back_a_little_under_the_limit_then_to_it_after_a_quiet_spell() -> None:
     pacer = Pacer(rate=40, burst=100)
     pacer.throttled(0.0)
     now = 0.0
@@ -64,7 +73,18 @@ def test_the_rate_climbs_back_to_the_limit_and_never_above() -> None:
     while now < RECOVERY_SECONDS * 2:
         now += 0.5
         pacer.wait(now)
-    assert pacer.current_rate == 40
+    assert pacer.current_rate == 40 * CEILING_STEP  # a little under the bucket while throttles are recent
+    while now < QUIET_SECONDS + 1:
+        now += 0.5
+        pacer.wait(now)
+    assert pacer.current_rate == 40 and pacer.margin == MARGIN_SECONDS  # given back, never above
+
+
+def test_repeated_throttles_keep_the_sustained_rate() -> None:
+    pacer = Pacer(rate=40, burst=100)
+    for second in range(0, 600, 5):  # a throttle every 5 s for 10 minutes
+        pacer.throttled(float(second))
+    assert pacer.ceiling == 40 * CEILING_FLOOR and pacer.margin == MARGIN_MAX
 
 
 def test_never_below_the_floor() -> None:

@@ -5,7 +5,13 @@ the same budget) and sped up again while it does not.
 The rate follows AIMD, as TCP and client-go's adaptive limiters do: a throttled response halves
 it (at most once per `cooldown`, so the in-flight calls of one burst count once), and every
 second without one adds back a fortieth of the configured rate, so a 40/s limit recovers from
-20/s in about 20 s. Pure: times are seconds on the caller's clock.
+20/s in about 20 s.
+
+A throttle while the pace was at the limit also says that calls sent at the limit arrive
+bunched (threads, the GIL and the network jitter them): the pacer then keeps a little under the
+bucket for a while, as TCP keeps its slow-start threshold: it recovers only to a ceiling a few
+percent under the limit and sends with a larger margin, both given back after a quiet spell.
+Pure: times are seconds on the caller's clock.
 """
 
 from dataclasses import dataclass, field
@@ -16,6 +22,14 @@ DECREASE = 0.5
 """The rate after a throttled response, as a share of the rate before it."""
 RECOVERY_SECONDS = 40.0
 """Seconds without throttling to climb back from zero to the configured rate."""
+CEILING_STEP = 0.975
+"""After a throttle, the rate recovers to at most this share of the previous ceiling..."""
+CEILING_FLOOR = 0.9
+"""...and never to less than this share of the configured rate: the sustained rate is kept."""
+MARGIN_MAX = 1.0
+"""Seconds: the most the margin grows to after throttles (it doubles at each)."""
+QUIET_SECONDS = 120.0
+"""Without a throttle for this long, the ceiling and the margin are given back."""
 MARGIN_SECONDS = 0.2
 """Calls leave this much later than the bucket alone would allow, once it has run dry. ECS
 counts a call when it arrives: sent exactly at the limit, a call that travels faster than the
@@ -34,9 +48,14 @@ class Pacer:
     margin: float = MARGIN_SECONDS
     bucket: TokenBucket = field(init=False)
     throttled_at: float | None = None
+    ceiling: float = field(init=False)
+    """The rate recovery stops at: the configured rate, or a little under after throttles."""
+    base_margin: float = field(init=False)
 
     def __post_init__(self) -> None:
         self.bucket = TokenBucket(rate=self.rate, burst=self.burst)
+        self.ceiling = self.rate
+        self.base_margin = self.margin
 
     @property
     def _needed(self) -> float:
@@ -49,11 +68,15 @@ class Pacer:
         return self.bucket.rate
 
     def _recover(self, now: float) -> None:
-        if self.throttled_at is None or self.bucket.rate >= self.rate:
+        if self.throttled_at is None:
+            return
+        if now - self.throttled_at >= QUIET_SECONDS:  # quiet long enough: back to the limit
+            self.ceiling, self.margin = self.rate, self.base_margin
+        if self.bucket.rate >= self.ceiling:
             return
         since = max(0.0, now - max(self.throttled_at, self.bucket.updated))
         if since > 0:
-            raised = min(self.rate, self.bucket.rate + since * self.rate / RECOVERY_SECONDS)
+            raised = min(self.ceiling, self.bucket.rate + since * self.rate / RECOVERY_SECONDS)
             self.bucket.set_rate(raised, now)
 
     def wait(self, now: float) -> float:
@@ -75,6 +98,8 @@ class Pacer:
             return False
         self._recover(now)
         self.throttled_at = now
+        self.ceiling = max(self.rate * CEILING_FLOOR, min(self.ceiling, self.bucket.rate) * CEILING_STEP)
+        self.margin = min(MARGIN_MAX, max(self.margin * 2, self.base_margin))
         self.bucket.set_rate(max(self.floor, self.bucket.rate * DECREASE), now)
         self.bucket.tokens = 0.0
         return True
