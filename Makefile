@@ -41,7 +41,8 @@ bench: install  ## benchmarks (about 55 min; set KUBEBUILDER_ASSETS for a real A
 	$(BIN)/python -m bench.run --out docs
 	$(BIN)/python -m bench.fullpath --jobs 1000 10000 --window 300 --out docs
 	$(BIN)/python -m bench.patch_cost --jobs 1000 --rounds 5 --out docs
-	$(BIN)/python -m bench.ratelimit --burst 600 5000 --sustain 300 --shrink-after 150 --out docs
+	$(BIN)/python -m bench.ratelimit --burst 600 5000 --sustain 300 --shrink-after 150 \
+		--burst-under-load 2000 --overload 5000 --overload-minutes 5 --out docs
 	$(BIN)/python -m bench.assume_role --jobs 100 --hours 3 --out docs
 	$(BIN)/python -m bench.task_events --jobs 200 --out docs
 

@@ -4,10 +4,15 @@ kube-apiserver with KUBEBUILDER_ASSETS) and an ECS stand-in that throttles RunTa
 
     python -m bench.ratelimit --burst 5000 --sustain 300 --shrink-after 150 --out docs
 
-Two scenarios, each on a fresh API server:
+Scenarios, each on a fresh API server:
 - burst: N jobs in one namespace and one job in another, all at the same second. Lost runs,
   duplicates, throttled responses, the last launch against the physical minimum
-  (N - burst) / rate, and when the other namespace's job launched.
+  (N - burst) / rate, and when the other namespace's job launched. `--burst-under-load` repeats
+  one burst while another process keeps one core busy (a Python busy loop).
+- overload: N jobs in one namespace firing every minute (more than the account's 2,400 per
+  minute) and one job in another namespace on the same instants, for some minutes: how late the
+  lone job was at each instant, the big namespace's backlog over time, and that every launch of
+  an instant that ended was either sent once or recorded Missed (past startingDeadlineSeconds).
 - sustained: jobs that need 40 RunTasks every second (spread over the minute) for `sustain`
   seconds; after `shrink-after` seconds the account's bucket refills at 20 per second (another
   client took the rest). Throttled responses before and after, and nothing lost.
@@ -15,6 +20,8 @@ Two scenarios, each on a fresh API server:
 
 import argparse
 import json
+import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -48,8 +55,9 @@ def _launched(aws: AwsStandIn) -> dict[str, float]:
     return first
 
 
-def burst(workdir: Path, count: int) -> dict[str, Any]:
-    kube = KubeCluster(workdir / f"burst-{count}")
+def burst(workdir: Path, count: int, *, under_load: bool = False) -> dict[str, Any]:
+    kube = KubeCluster(workdir / f"burst-{count}{'-loaded' if under_load else ''}")
+    load = None
     buckets = EcsBuckets({"RunTask": ECS_RUN_TASK})
     aws = AwsStandIn(buckets)
     operator = None
@@ -61,6 +69,8 @@ def burst(workdir: Path, count: int) -> dict[str, Any]:
         jobs = [(BULK, f"job-{i}", spec) for i in range(count)] + [(OTHER, "lonely", spec)]
         _create(kube, jobs)
         operator = Operator(workdir, kube, aws.url, "--log-level", "WARNING", name=f"operator-burst-{count}")
+        if under_load:  # another tenant of the machine: one core kept busy through the burst
+            load = subprocess.Popen([sys.executable, "-c", "while True: pass"])
         wait_for(lambda: time.time() > instant.timestamp(), timeout=900, interval=0.5, what="the instant")
         wait_for(
             lambda: len(_launched(aws)) >= count + 1, timeout=60 + count / 10, interval=1, what="every launch"
@@ -74,6 +84,7 @@ def burst(workdir: Path, count: int) -> dict[str, Any]:
         calls = aws.calls["RunTask"]
         return {
             "jobs_on_one_second": count + 1,
+            "another_load": "one busy-looping process" if under_load else "none",
             "launched": len(first),
             "lost": count + 1 - len(first),
             "duplicates": sum(n - 1 for n in aws.tokens.values() if n > 1),
@@ -86,6 +97,61 @@ def burst(workdir: Path, count: int) -> dict[str, Any]:
             "other_namespace_launch_after_instant_s": round(first[f"{OTHER}/lonely"] - at, 2),
             "queue_wait_count": metrics.get("ecs_scheduler_launch_queue_wait_seconds_count", 0),
         }
+    finally:
+        if load is not None:
+            load.kill()
+            load.wait()
+        if operator is not None:
+            operator.stop()
+        kube.stop()
+        aws.close()
+
+
+def overload(workdir: Path, count: int, minutes: int, deadline: int) -> dict[str, Any]:
+    """`count` jobs in one namespace on every minute and one in another, for `minutes` minutes."""
+    kube = KubeCluster(workdir / f"overload-{count}")
+    buckets = EcsBuckets({"RunTask": ECS_RUN_TASK})
+    aws = AwsStandIn(buckets)
+    operator = None
+    try:
+        spec = {"taskDefinition": "bench-task", "schedule": "0 * * * * * * *", "scheduleSyntax": "EcsScheduler",
+                "startingDeadlineSeconds": deadline}  # fmt: skip
+        _create(kube, [(BULK, f"job-{i}", spec) for i in range(count)] + [(OTHER, "lonely", spec)])
+        operator = Operator(
+            workdir, kube, aws.url, "--log-level", "WARNING", name=f"operator-overload-{count}"
+        )
+        first = (int(time.time()) // 60 + 1) * 60
+        instants = [first + 60 * i for i in range(minutes)]
+        backlog: list[tuple[float, dict[str, float]]] = []
+        while time.time() < instants[-1] + deadline + 10:  # the last instant's deadline has passed
+            metrics = scrape(operator.metrics_port)
+            backlog.append((round(time.time() - first, 1), {
+                ns: metrics.get(f'ecs_scheduler_launch_backlog{{namespace="{ns}"}}', 0.0) for ns in (BULK, OTHER)}))  # fmt: skip
+            time.sleep(10)
+        metrics = scrape(operator.metrics_port)
+        sent = [(received, at, job) for received, at, job in aws.sent]
+        stamp = {t: datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for t in instants}
+        lone = {t: min((r for r, at, job in sent if job == f"{OTHER}/lonely" and at == stamp[t]), default=None)
+                for t in instants}  # fmt: skip
+        launched = {
+            t: sum(1 for _, at, job in sent if at == stamp[t] and job.startswith(f"{BULK}/"))
+            for t in instants
+        }
+        missed = metrics.get("ecs_scheduler_missed_instants_total", 0.0)
+        expected = count * len(instants)
+        lateness = [None if r is None else round(r - t, 2) for t, r in lone.items()]
+        return {
+            "jobs": count, "budget_per_minute": int(ECS_RUN_TASK[0] * 60), "minutes": minutes,
+            "starting_deadline_seconds": deadline,
+            "lone_job_lateness_s": lateness,
+            "lone_job_worst_s": max((x for x in lateness if x is not None), default=None),
+            "big_namespace_launched_per_instant": list(launched.values()),
+            "big_namespace_launched": sum(launched.values()), "missed": missed,
+            "lost": expected + len(instants) - sum(launched.values()) - sum(1 for r in lone.values() if r) - missed,
+            "duplicates": sum(n - 1 for n in aws.tokens.values() if n > 1),
+            "run_task_calls": aws.calls["RunTask"], "throttled": buckets.throttled["RunTask"],
+            "backlog_over_time": backlog,
+        }  # fmt: skip
     finally:
         if operator is not None:
             operator.stop()
@@ -142,21 +208,34 @@ def sustained(workdir: Path, seconds: float, shrink_after: float) -> dict[str, A
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--burst", type=int, nargs="*", default=[600, 5000])
-    parser.add_argument("--sustain", type=float, default=300)
+    parser.add_argument("--burst", type=int, nargs="*", default=[])
+    parser.add_argument("--sustain", type=float, default=0)
     parser.add_argument("--shrink-after", type=float, default=150)
+    parser.add_argument("--burst-under-load", type=int, default=0, help="jobs of a burst with another load")
+    parser.add_argument("--overload", type=int, default=0, help="jobs on every minute in one namespace")
+    parser.add_argument("--overload-minutes", type=int, default=5)
+    parser.add_argument("--overload-deadline", type=int, default=120)
     parser.add_argument("--out", type=Path, default=Path("docs"))
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="ratelimit-"))
-    results: dict[str, Any] = {"burst": []}
+    target = args.out / "bench-ratelimit.json"
+    results: dict[str, Any] = json.loads(target.read_text()) if target.exists() else {}
+    if args.burst:
+        results["burst"] = []
     for count in args.burst:
         results["burst"].append(burst(workdir, count))
         print(json.dumps(results["burst"][-1], indent=1), flush=True)
+    if args.burst_under_load:
+        results["burst_under_load"] = burst(workdir, args.burst_under_load, under_load=True)
+        print(json.dumps(results["burst_under_load"], indent=1), flush=True)
+    if args.overload:
+        results["overload"] = overload(workdir, args.overload, args.overload_minutes, args.overload_deadline)
+        print(json.dumps(results["overload"], indent=1), flush=True)
     if args.sustain > 0:
         results["sustained"] = sustained(workdir, args.sustain, args.shrink_after)
         print(json.dumps(results["sustained"], indent=1), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench-ratelimit.json").write_text(json.dumps(results, indent=1) + "\n")
+    target.write_text(json.dumps(results, indent=1) + "\n")
 
 
 if __name__ == "__main__":

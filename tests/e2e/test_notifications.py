@@ -188,7 +188,9 @@ def test_hanging_webhooks_of_one_namespace_do_not_delay_another(
     # Eight jobs whose endpoint accepts and never answers (a dead tenant), then an unrelated job's
     # run ends: its delivery goes within a second of its status write, not after the hung ones.
     other = kube.create_namespace(f"{own_namespace}-other")
-    dead = WebhookReceiver(workdir / f"webhook-dead-{own_namespace}", hang=threading.Event())
+    dead = WebhookReceiver(
+        workdir / f"webhook-dead-{own_namespace}", hang=threading.Event(), same_ca_as=receiver
+    )
     try:
         bundle = workdir / f"webhook-cas-{own_namespace}.pem"
         bundle.write_bytes(receiver.ca_file.read_bytes() + dead.ca_file.read_bytes())
@@ -200,7 +202,12 @@ def test_hanging_webhooks_of_one_namespace_do_not_delay_another(
             spec = {"taskDefinition": "sleeper-task", "schedule": at, "overrides": ending(exit_code="1"),
                     "notifications": [{"webhook": {"url": dead.url, "secretRef": ref}}]}  # fmt: skip
             kube.apply_job(own_namespace, f"dead-{index}", spec)
-        wait_for(lambda: len(dead.received) >= 2, timeout=40, what="the dead endpoint holding deliveries")
+        try:
+            wait_for(lambda: len(dead.received) >= 2, timeout=40, what="the dead endpoint holding deliveries")
+        except AssertionError as error:
+            raise AssertionError(
+                f"{error}: {kube.status(own_namespace, 'dead-0').get('notifications')}"
+            ) from None
         spec = {"taskDefinition": "sleeper-task", "schedule": soon(seconds=3), "overrides": ending(exit_code="1"),
                 "notifications": [{"webhook": {"url": receiver.url, "secretRef": secret(kube, other)}}]}  # fmt: skip
         kube.apply_job(other, "healthy", spec)

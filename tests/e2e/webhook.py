@@ -34,10 +34,17 @@ class WebhookReceiver:
     """Answer every POST with 307 and this Location."""
     hang: threading.Event | None = None
     """Accept every POST and answer nothing until this is set."""
+    same_ca_as: "WebhookReceiver | None" = None
+    """Serve with this receiver's certificate, so one CA file verifies both."""
 
     def __post_init__(self) -> None:
-        certificate = serving_certificate(self.directory, hosts=("127.0.0.1",))
+        if self.same_ca_as is not None:
+            certificate = self.same_ca_as.certificate
+        else:
+            certificate = serving_certificate(self.directory, hosts=("127.0.0.1",))
+        self.certificate = certificate
         self.ca_file = self.directory / "webhook-ca.pem"
+        self.ca_file.parent.mkdir(parents=True, exist_ok=True)
         self.ca_file.write_bytes(certificate.ca_pem)
         receiver = self
 
