@@ -16,6 +16,13 @@ from tests.e2e.awsproxy import EcsBuckets, QuietHandler
 
 from ecs_scheduler.model import names
 
+CALLER_IDENTITY = (
+    '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+    "<UserId>AIDBENCH</UserId><Account>123456789012</Account><Arn>arn:aws:iam::123456789012:user/bench</Arn>"
+    "</GetCallerIdentityResult><ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata>"
+    "</GetCallerIdentityResponse>"
+)
+
 
 class AwsStandIn:
     def __init__(self, buckets: EcsBuckets | None = None) -> None:
@@ -30,7 +37,16 @@ class AwsStandIn:
         class Handler(QuietHandler):
             def do_POST(self) -> None:
                 received = time.time()
-                request = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if b"Action=GetCallerIdentity" in body:  # the operator reads its account once at start
+                    payload = CALLER_IDENTITY.encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/xml")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                request = json.loads(body or b"{}")
                 operation = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
                 stand_in.calls[operation] += 1
                 status, answer = 200, None
