@@ -15,6 +15,7 @@ import pytest
 
 from tests.e2e.conftest import StartOperator
 from tests.e2e.harness import KubeCluster, MotoServer, wait_for
+from tests.e2e.reliability import record
 from tests.e2e.test_run_lifecycle import ending, history, reasons, soon
 from tests.e2e.webhook import WebhookReceiver
 
@@ -218,6 +219,8 @@ def test_hanging_webhooks_of_one_namespace_do_not_delay_another(
         delay = receiver.received[0].at - recorded
         print(f"healthy delivery {delay:.2f} s after its status showed the outcome; "
               f"{len(dead.received)} deliveries hanging at the dead endpoint")  # fmt: skip
+        record(f"hanging webhooks of one namespace ({kube.kind})", {
+            "hanging_deliveries_held": len(dead.received), "healthy_delivery_after_status_s": round(delay, 2)})  # fmt: skip
         assert delay <= 1.0
     finally:
         dead.stop()
