@@ -15,9 +15,9 @@ import kubernetes
 import pytest
 
 from tests.e2e.awsproxy import AwsProxy
-from tests.e2e.harness import GROUP, PLURAL, VERSION, KubeCluster, Operator, wait_for
+from tests.e2e.harness import GROUP, PLURAL, VERSION, KubeCluster, Operator
 from tests.e2e.reliability import record
-from tests.e2e.watching import Conditions, assert_every_instant
+from tests.e2e.watching import Conditions, assert_every_instant, start_control_job
 from tests.hostile import BASE, CASES, Case, Refused, Valid
 
 pytestmark = pytest.mark.e2e
@@ -46,14 +46,7 @@ def check_condition(case: Case, ready: dict[str, Any], *, field_refused: bool) -
 def test_hostile_specs_never_stop_another_job(
     kube: KubeCluster, aws: AwsProxy, operator: Operator, namespace: str
 ) -> None:
-    control_ns = kube.create_namespace(f"{namespace}-control")
-    kube.apply_job(
-        control_ns, "control", {"taskDefinition": "sleeper-task", "schedule": f"@every {CONTROL_EVERY}s"}
-    )
-    wait_for(
-        lambda: aws.recorder.run_tasks_for(f"{control_ns}/control"), timeout=30, what="the control job firing"
-    )
-    started = time.time()
+    control, started = start_control_job(kube, aws, namespace, every=CONTROL_EVERY)
 
     with Conditions(kube, namespace) as conditions:
         # 1. Apply the corpus.
@@ -116,9 +109,7 @@ def test_hostile_specs_never_stop_another_job(
     time.sleep(2 * CONTROL_EVERY + 1)
     ended = time.time()
 
-    window = assert_every_instant(
-        aws, f"{control_ns}/control", every=CONTROL_EVERY, since=started, until=ended
-    )
+    window = assert_every_instant(aws, control, every=CONTROL_EVERY, since=started, until=ended)
     assert operator.process.alive()
     record(f"hostile specs ({kube.kind})", {"cases": len(CASES), "refused_at_apply": refused,
                                              "applied": len(applied), "patched": len(patched),

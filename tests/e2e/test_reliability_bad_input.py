@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.e2e.awsproxy import AwsProxy
-from tests.e2e.harness import KubeCluster, Operator, wait_for
+from tests.e2e.harness import KubeCluster, Operator
 from tests.e2e.reliability import FUZZ_EXAMPLES, record
-from tests.e2e.watching import Conditions, assert_every_instant
+from tests.e2e.watching import Conditions, assert_every_instant, start_control_job
 from tests.specfuzz import specs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
@@ -26,14 +26,7 @@ CONTROL_EVERY = 2
 def test_generated_specs_never_delay_another_job(
     kube: KubeCluster, aws: AwsProxy, operator: Operator, namespace: str
 ) -> None:
-    control_ns = kube.create_namespace(f"{namespace}-control")
-    kube.apply_job(
-        control_ns, "control", {"taskDefinition": "sleeper-task", "schedule": f"@every {CONTROL_EVERY}s"}
-    )
-    wait_for(
-        lambda: aws.recorder.run_tasks_for(f"{control_ns}/control"), timeout=30, what="the control job firing"
-    )
-    started = time.time()
+    control, started = start_control_job(kube, aws, namespace, every=CONTROL_EVERY)
     numbers = itertools.count()
     applied: dict[str, float] = {}
     refused = itertools.count()
@@ -67,9 +60,7 @@ def test_generated_specs_never_delay_another_job(
     for name in applied:
         kube.delete_job(namespace, name)
     time.sleep(CONTROL_EVERY + 1)
-    instants = assert_every_instant(
-        aws, f"{control_ns}/control", every=CONTROL_EVERY, since=started, until=time.time()
-    )
+    instants = assert_every_instant(aws, control, every=CONTROL_EVERY, since=started, until=time.time())
     assert operator.process.alive()
     record("bad input on the running operator", {"generated": SAMPLE, "refused_by_schema": next(refused),
                                                  "applied": len(applied), "control_instants": instants})  # fmt: skip

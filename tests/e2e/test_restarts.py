@@ -141,16 +141,22 @@ def test_run_now_is_not_repeated_after_a_restart(
     assert len(aws.recorder.run_tasks_for(f"{namespace}/manual")) == 1
 
 
+def two_replicas(
+    workdir: Path, kube: KubeCluster, aws: AwsProxy, namespace: str, *args: str
+) -> dict[str, Operator]:
+    """Two operators electing a leader through the Lease `<namespace>/ecs-scheduler`."""
+    lease = f"{namespace}/ecs-scheduler"
+    return {
+        identity: Operator(workdir, kube, aws.url, "--namespace", namespace, "--track-interval", "1",
+                           "--leader-election", lease, "--identity", identity, *args, name=f"{namespace}-{identity}")
+        for identity in ("replica-a", "replica-b")
+    }  # fmt: skip
+
+
 def test_two_replicas_one_leads_and_the_standby_takes_over_after_sigkill(
     workdir: Path, kube: KubeCluster, aws: AwsProxy, ecs_setup: dict[str, str], namespace: str
 ) -> None:
-    lease = f"{namespace}/ecs-scheduler"
-    replicas = {
-        identity: Operator(workdir, kube, aws.url, "--namespace", namespace, "--track-interval", "1",
-                           "--leader-election", lease, "--identity", identity, "--lease-duration", "4",
-                           "--lease-retry", "0.5", name=f"{namespace}-{identity}")
-        for identity in ("replica-a", "replica-b")
-    }  # fmt: skip
+    replicas = two_replicas(workdir, kube, aws, namespace, "--lease-duration", "4", "--lease-retry", "0.5")
     try:
         spec = {"taskDefinition": "sleeper-task", "schedule": "@every 10s", "startingDeadlineSeconds": 30}
         kube.apply_job(namespace, "ha", spec)
@@ -193,12 +199,7 @@ def test_a_rolling_restart_hands_over_within_two_seconds(
     # a rolling update sends it, while the standby runs. It records its last launches, releases
     # the Lease, and the standby takes over at its next look: no instant is lost or late by more
     # than 2 s, where waiting out the lease would have paused every job for up to 15 s.
-    lease = f"{namespace}/ecs-scheduler"
-    replicas = {
-        identity: Operator(workdir, kube, aws.url, "--namespace", namespace, "--track-interval", "1",
-                           "--leader-election", lease, "--identity", identity, name=f"{namespace}-{identity}")
-        for identity in ("replica-a", "replica-b")
-    }  # fmt: skip
+    replicas = two_replicas(workdir, kube, aws, namespace)  # the default lease
     try:
         kube.apply_job(namespace, "rolling", {"taskDefinition": "sleeper-task", "schedule": "@every 1s"})
         job = f"{namespace}/rolling"

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from tests.e2e.awsproxy import AwsProxy
-from tests.e2e.harness import GROUP, PLURAL, VERSION, KubeCluster
+from tests.e2e.harness import GROUP, PLURAL, VERSION, KubeCluster, wait_for
 
 
 def ready_of(obj: dict[str, Any]) -> dict[str, Any] | None:
@@ -74,3 +74,13 @@ def assert_every_instant(aws: AwsProxy, job: str, *, every: int, since: float, u
     assert not gaps, f"{job} skipped instants: {gaps}"
     assert len(set(instants)) == len(instants), f"{job} launched an instant twice"
     return len(window)
+
+
+def start_control_job(kube: KubeCluster, aws: AwsProxy, namespace: str, *, every: int) -> tuple[str, float]:
+    """A job on `@every <every>s` in a namespace of its own next to `namespace`, firing before
+    this returns; (its namespace/name, the time it was seen firing)."""
+    control_ns = kube.create_namespace(f"{namespace}-control")
+    kube.apply_job(control_ns, "control", {"taskDefinition": "sleeper-task", "schedule": f"@every {every}s"})
+    job = f"{control_ns}/control"
+    wait_for(lambda: aws.recorder.run_tasks_for(job), timeout=30, what="the control job firing")
+    return job, time.time()
