@@ -17,7 +17,6 @@ from ecs_scheduler.core.taskdef import registration
 from ecs_scheduler.model.aws import AwsScope
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.model.launch import RequestProblem
-from ecs_scheduler.model.limits import RESERVED_TAG_PREFIX
 from ecs_scheduler.model.spec import ScheduledEcsJobSpec
 
 RequestCheck = Callable[[str, dict[str, Any]], list[RequestProblem]]
@@ -153,13 +152,6 @@ def _tag_count(spec: ScheduledEcsJobSpec, operation: str, request: dict[str, Any
     return None
 
 
-def _reserved_tags(spec: ScheduledEcsJobSpec, operation: str, request: dict[str, Any]) -> SpecError | None:
-    for key in spec.tags:
-        if key.lower().startswith(RESERVED_TAG_PREFIX):
-            return SpecError("spec.tags", f"tag key {key!r}: the prefix aws: is reserved for AWS")
-    return None
-
-
 def _overrides_size(spec: ScheduledEcsJobSpec, operation: str, request: dict[str, Any]) -> SpecError | None:
     if operation != "RunTask" or spec.overrides is None:
         return None
@@ -174,11 +166,11 @@ def _overrides_size(spec: ScheduledEcsJobSpec, operation: str, request: dict[str
 Rule = Callable[[ScheduledEcsJobSpec, str, dict[str, Any]], SpecError | None]
 RULES: tuple[tuple[str, Rule], ...] = (
     ("tags on a task, the operator's two included, are at most 50", _tag_count),
-    ("tag keys starting with aws: are AWS's", _reserved_tags),
     ("a task's overrides are at most 8,192 characters of JSON", _overrides_size),
     ("Fargate takes only its published CPU and memory pairs", _fargate_task_size),
 )
-"""ECS's limits that its service model does not state, one line each."""
+"""ECS's limits that its service model does not state, one line each. (Tag keys starting with
+aws: are refused by the spec model itself, before any request is built.)"""
 
 
 def request_error(
