@@ -94,7 +94,7 @@ class Firing:
         if not on_time(due, self._clock.now(), state.job.spec.starting_deadline_seconds):
             return None
         try:
-            launch = self._lifecycle.launch_at_once(state, due)
+            launch = self._lifecycle.launcher.launch_at_once(state, due)
         except Exception:  # nothing was sent; the ordinary path tries again and reports
             logger.exception("sending RunTask for %s at once failed", key)
             return None
@@ -108,7 +108,7 @@ class Firing:
         if self._jobs.get(state.key) is state:  # else a spec change planned the job anew meanwhile
             self._timetable.set(state, next_run)
         self._metrics.fires.inc()
-        self._lifecycle.follow(state, launch, next_run=next_run, instant_answered=instant_answered)
+        self._lifecycle.launcher.follow(state, launch, next_run=next_run, instant_answered=instant_answered)
 
     def _fire(self, key: JobKey, due: datetime) -> None:
         state = self._jobs.get(key)
@@ -140,5 +140,5 @@ class Firing:
             self._report.write(key, {"lastScheduleTime": iso_precise(plan.latest),
                                      "estimatedNextRun": iso_precise(plan.next_due) if plan.next_due else None})  # fmt: skip
             return
-        started = self._lifecycle.start(state, plan.run, next_run=plan.next_due)
+        started = self._lifecycle.launcher.start(state, plan.run, next_run=plan.next_due)
         self._background.spawn(started, name=f"fire:{key}", job=key, stage="launching")

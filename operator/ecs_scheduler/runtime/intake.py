@@ -127,7 +127,7 @@ class Intake:
             assert job is not None
             state.job = job
             self._plan(state, now, status, resume=_resume_point(body) if previous is None else None)
-            self._lifecycle.register_soon(state)
+            self._lifecycle.definitions.register_soon(state)
         self._maybe_run_now(state, run_now)
 
     def _validate(
@@ -239,7 +239,7 @@ class Intake:
             )
             self._report.write(state.key, {"runNowHandled": value})
             return
-        started = self._lifecycle.start(state, self._clock.now(), next_run=self._timetable.planned(state.key),
+        started = self._lifecycle.launcher.start(state, self._clock.now(), next_run=self._timetable.planned(state.key),
                                         origin="RunNow", run_now=value)  # fmt: skip
         self._background.spawn(started, name=f"run-now:{state.key}", job=state.key, stage="launching")
 

@@ -1,9 +1,10 @@
-"""Runs from start to end, put together: one object the scheduler hands a due run to.
+"""Runs from start to end, put together: the parts the scheduler hands a job's runs to.
 
 The scheduler decides *when* (and which instant); the parts composed here do the rest, each
-in a module of its own (docs/architecture.md): launching (policy, trigger, RunTask, answers),
-following (DescribeTasks and task events), the conclusion of runs, their records, retries,
-task definitions, orphans after a restart, and the shape of runs in status.
+in a module of its own (docs/architecture.md): `launcher` (policy, trigger, RunTask, answers),
+`following` (DescribeTasks and task events), `definitions` (container jobs' task definitions),
+and behind them the conclusion of runs, their records, retries and orphans after a restart.
+This module wires them once, resumes runs from status and looks for orphans once when asked.
 """
 
 import logging
@@ -13,11 +14,9 @@ from typing import Any
 
 from ecs_scheduler.adapters.ecs import EcsApi
 from ecs_scheduler.adapters.triggers import TriggerSource
-from ecs_scheduler.core.taskevents import TaskEvent
 from ecs_scheduler.core.tasks import TaskReport
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.model.job import JobKey
-from ecs_scheduler.model.status import RunOrigin
 from ecs_scheduler.runtime.background import Background
 from ecs_scheduler.runtime.clock import Clock
 from ecs_scheduler.runtime.conclusion import Conclusion
@@ -25,7 +24,6 @@ from ecs_scheduler.runtime.context import RunContext
 from ecs_scheduler.runtime.definitions import TaskDefinitions
 from ecs_scheduler.runtime.following import Following
 from ecs_scheduler.runtime.jobs import JobState, Reporter
-from ecs_scheduler.runtime.launches import InstantAnswered, Launch
 from ecs_scheduler.runtime.launching import Launcher
 from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.notifier import Notifier
@@ -34,7 +32,7 @@ from ecs_scheduler.runtime.records import RunRecords
 from ecs_scheduler.runtime.registrar import Registrar
 from ecs_scheduler.runtime.retries import Retries
 from ecs_scheduler.runtime.runs import Run
-from ecs_scheduler.runtime.tracker import EventsApplied, Tracker
+from ecs_scheduler.runtime.tracker import Tracker
 from ecs_scheduler.runtime.triggering import Triggers
 
 logger = logging.getLogger(__name__)
@@ -63,70 +61,28 @@ class Lifecycle:
             jobs=jobs, planned=planned, notifier=notifier, tracker=self.tracker,
         )  # fmt: skip
         records = RunRecords(ctx)
-        self._definitions = TaskDefinitions(ctx, registrar)
-        conclusion = Conclusion(ctx, records, self._definitions)
-        self._following = Following(ctx, conclusion)
-        self._launcher = Launcher(
-            ctx, records=records, definitions=self._definitions, following=self._following,
-            conclusion=conclusion, triggers=Triggers(ctx, triggers, self._following),
+        self.definitions = TaskDefinitions(ctx, registrar)
+        conclusion = Conclusion(ctx, records, self.definitions)
+        self.following = Following(ctx, conclusion)
+        self.launcher = Launcher(
+            ctx, records=records, definitions=self.definitions, following=self.following,
+            conclusion=conclusion, triggers=Triggers(ctx, triggers, self.following),
         )  # fmt: skip
         self._retries = Retries(
-            ctx, launcher=self._launcher, conclusion=conclusion, definitions=self._definitions
+            ctx, launcher=self.launcher, conclusion=conclusion, definitions=self.definitions
         )
         self.orphan_check_due = False
-
-    # -- Launching ----------------------------------------------------------------------
-
-    async def start(
-        self,
-        state: JobState,
-        instant: datetime,
-        *,
-        next_run: datetime | None,
-        origin: RunOrigin = "Schedule",
-        run_now: str | None = None,
-    ) -> None:
-        await self._launcher.start(state, instant, next_run=next_run, origin=origin, run_now=run_now)
-
-    def launch_at_once(self, state: JobState, instant: datetime) -> Launch | None:
-        return self._launcher.launch_at_once(state, instant)
-
-    def follow(
-        self,
-        state: JobState,
-        launch: Launch,
-        *,
-        next_run: datetime | None,
-        instant_answered: InstantAnswered | None = None,
-    ) -> None:
-        self._launcher.follow(state, launch, next_run=next_run, instant_answered=instant_answered)
-
-    def prepare(self, state: JobState, instant: datetime | None) -> None:
-        self._launcher.prepare(state, instant)
-
-    # -- Task definitions ---------------------------------------------------------------
-
-    def register_soon(self, state: JobState) -> None:
-        self._definitions.register_soon(state)
-
-    async def deregister_all(self, state: JobState) -> None:
-        await self._definitions.deregister_all(state)
-
-    # -- Following ----------------------------------------------------------------------
 
     async def track(self, interval: float) -> None:
         """Sweep every tracked task forever; one interval after becoming active, look once for
         tasks nobody recorded."""
-        await self._following.track(interval, look_for_orphans=self._orphans_if_due)
+        await self.following.track(interval, look_for_orphans=self._orphans_if_due)
 
     def _orphans_if_due(self) -> Any:
         if not self.orphan_check_due:
             return None
         self.orphan_check_due = False
         return adopt_orphans(self._ctx)
-
-    async def apply_task_events(self, events: list[TaskEvent]) -> EventsApplied:
-        return await self._following.apply_task_events(events)
 
     def resume(self, state: JobState, active: Iterable[dict[str, Any]], last_tasks: Iterable[Any]) -> None:
         """Track again what the status says was running when the operator stopped."""

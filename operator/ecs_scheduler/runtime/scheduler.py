@@ -105,7 +105,7 @@ class Scheduler:
             background=background, jobs=self._jobs, planned=timetable.planned,
             registrar=Registrar(task_definitions, metrics), notifier=notifier,
         )  # fmt: skip
-        timetable.prepare = lifecycle.prepare
+        timetable.prepare = lifecycle.launcher.prepare
         self._intake = Intake(
             config=config, clock=clock, jobs=self._jobs, timetable=timetable, report=report, status=self._status,
             lifecycle=lifecycle, background=background, listing_over=self._collector.listing_over,
@@ -118,7 +118,7 @@ class Scheduler:
             if task_events is None
             else TaskEventConsumer(
                 task_events,
-                apply=lifecycle.apply_task_events,
+                apply=lifecycle.following.apply_task_events,
                 landed=report.landed,
                 metrics=metrics,
                 sns_topics=config.task_events_sns_topics,
@@ -179,7 +179,10 @@ class Scheduler:
         state = self._jobs.pop(key, None)
         if state is not None:
             self._background.spawn(
-                self.lifecycle.deregister_all(state), name=f"deregister:{key}", job=key, stage="deleting"
+                self.lifecycle.definitions.deregister_all(state),
+                name=f"deregister:{key}",
+                job=key,
+                stage="deleting",
             )
         self._timetable.remove(key)
         self._status.forget(key)
