@@ -1,6 +1,7 @@
 """Session-wide real processes: moto server, a recording AWS proxy, an API server, the operator."""
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -57,8 +58,34 @@ def operator(
 
 
 @pytest.fixture
-def namespace(kube: KubeCluster, operator: Operator) -> str:
+def namespace(request: pytest.FixtureRequest, kube: KubeCluster, operator: Operator) -> str:
+    # Where this test's part of the shared operator's log starts: shown if the test fails.
+    request.node.stash[_log_start] = (operator, operator.process.log_path.stat().st_size)
     return kube.create_namespace(f"e2e-{next(_namespaces)}")
+
+
+_log_start = pytest.StashKey[tuple[Operator, int]]()
+LOG_LINES_ON_FAILURE = 200
+_LOG_RECORD = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?P<level>[A-Z]+) (?P<logger>[\w.]+)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """A failed test that used the shared operator shows what the operator logged meanwhile
+    (its own DEBUG lines, INFO and above from the libraries): on CI that log is all there is to tell a slow machine from a bug."""
+    report: pytest.TestReport = yield
+    started = item.stash.get(_log_start, None)
+    if report.failed and started is not None:
+        operator, offset = started
+        with operator.process.log_path.open("rb") as log:
+            log.seek(offset)
+            lines = [line for line in log.read().decode(errors="replace").splitlines()
+                     if (record := _LOG_RECORD.match(line))
+                     and (record["level"] != "DEBUG" or record["logger"].startswith("ecs_scheduler"))]  # fmt: skip
+        report.sections.append(
+            ("operator log since the test began", "\n".join(lines[-LOG_LINES_ON_FAILURE:]))
+        )
+    return report
 
 
 @pytest.fixture

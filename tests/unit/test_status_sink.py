@@ -184,3 +184,19 @@ def test_landed_waits_for_the_write_in_flight_when_nothing_else_is_pending() -> 
         assert writer.patches == [("c", {"history": [1]})]
 
     run(test)
+
+
+def test_a_job_deleted_while_its_write_waits_for_a_writer_stops_no_other_write() -> None:
+    async def test(sink: StatusSink, writer: Writer, _: Metrics) -> None:
+        writer.hold = asyncio.Event()
+        sink.write(A, {"n": 1})  # takes the one writer
+        await asyncio.sleep(0.01)
+        sink.write(B, {"n": 2})  # due, waits for the writer
+        await asyncio.sleep(0.01)
+        sink.forget(B)  # deleted meanwhile
+        sink.write(C, {"n": 3})
+        writer.hold.set()
+        await sink.drain(1)
+        assert [name for name, _ in writer.patches] == ["a", "c"], "C is written, B is not"
+
+    run(test, concurrency=1)

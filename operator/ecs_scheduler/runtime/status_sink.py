@@ -108,13 +108,16 @@ class StatusSink:
 
     async def _dispatch(self) -> None:
         while True:
+            # A writer first, then the job: while waiting for a writer the job due first may
+            # change, or be deleted (forgotten), and the choice must be made after the wait.
+            await self._slots.acquire()
             self._alarm.reset()
             key = self._next_due()
             if key is None:
+                self._slots.release()
                 self._mark_idle()
                 await self._alarm.sleep(self._due[0][0] - self._now() if self._due else None)
                 continue
-            await self._slots.acquire()
             pending = self._pending.pop(key)
             self._in_flight[key] = pending
             task = asyncio.create_task(self._write(key, pending), name=f"status:{key}")
