@@ -35,7 +35,8 @@ demo: install  ## run the operator locally against moto and a test API server, w
 
 crds: install  ## regenerate crds/ (and the chart's copy) from the pydantic model
 	$(BIN)/ecs-scheduler crd > crds/scheduledecsjobs.ecs-scheduler.dev.yaml
-	cp crds/scheduledecsjobs.ecs-scheduler.dev.yaml helm/ecs-scheduler/crds/
+	$(BIN)/ecs-scheduler crd --kind run > crds/scheduledecsjobruns.ecs-scheduler.dev.yaml
+	cp crds/*.yaml helm/ecs-scheduler/crds/
 
 bench: install  ## benchmarks (about 55 min; set KUBEBUILDER_ASSETS for a real API server): docs/performance.md inputs
 	$(BIN)/python -m bench.run --out docs

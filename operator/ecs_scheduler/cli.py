@@ -19,7 +19,7 @@ from ecs_scheduler.core.errors import SpecError
 from ecs_scheduler.core.schedule import upcoming
 from ecs_scheduler.core.validation import validate_spec
 from ecs_scheduler.model.config import OperatorConfig, parse_rate_limits
-from ecs_scheduler.model.crd import custom_resource_definition
+from ecs_scheduler.model.crd import custom_resource_definition, run_request_definition
 from ecs_scheduler.model.tenancy import TenantPolicy
 
 
@@ -191,7 +191,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lease-duration", type=float, default=_env_float("LEASE_DURATION", 15))
     run.add_argument("--lease-retry", type=float, default=_env_float("LEASE_RETRY", 2))
 
-    commands.add_parser("crd", help="print the CustomResourceDefinition generated from the model")
+    crd = commands.add_parser("crd", help="print a CustomResourceDefinition generated from the model")
+    crd.add_argument(
+        "--kind", choices=["job", "run"], default="job", help="ScheduledEcsJob or ScheduledEcsJobRun"
+    )
 
     preview = commands.add_parser("next", help="print the next fire instants of a schedule")
     preview.add_argument("schedule")
@@ -202,8 +205,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def crd_yaml() -> str:
-    return yaml.safe_dump(custom_resource_definition(), sort_keys=False, width=100)
+def crd_yaml(kind: str = "job") -> str:
+    definition = run_request_definition() if kind == "run" else custom_resource_definition()
+    return yaml.safe_dump(definition, sort_keys=False, width=100)
 
 
 def _next(args: argparse.Namespace) -> int:
@@ -391,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "refreshes a session 15 minutes before it ends, so a shorter one would be refreshed on every call"
             )
     if args.command == "crd":
-        sys.stdout.write(crd_yaml())
+        sys.stdout.write(crd_yaml(args.kind))
         return 0
     if args.command == "next":
         return _next(args)

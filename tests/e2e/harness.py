@@ -29,8 +29,9 @@ import yaml
 from tests.e2e.certs import serving_certificate
 
 ROOT = Path(__file__).resolve().parents[2]
-CRD_FILE = ROOT / "crds" / "scheduledecsjobs.ecs-scheduler.dev.yaml"
+CRD_FILES = sorted((ROOT / "crds").glob("*.yaml"))
 GROUP, VERSION, PLURAL = "ecs-scheduler.dev", "v1alpha1", "scheduledecsjobs"
+RUN_PLURAL = "scheduledecsjobruns"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 """moto's account for the default credentials."""
@@ -394,9 +395,11 @@ class KubeCluster:
         return path
 
     def install_crd(self) -> None:
-        self.extensions.create_custom_resource_definition(yaml.safe_load(CRD_FILE.read_text()))
-        wait_for(lambda: self.custom.list_cluster_custom_object(GROUP, VERSION, PLURAL) is not None, timeout=30,
-                 what="the CRD to be served")  # fmt: skip
+        for crd_file in CRD_FILES:
+            self.extensions.create_custom_resource_definition(yaml.safe_load(crd_file.read_text()))
+        for plural in (PLURAL, RUN_PLURAL):
+            wait_for(lambda p=plural: self.custom.list_cluster_custom_object(GROUP, VERSION, p) is not None, timeout=30,
+                     what=f"the {plural} CRD to be served")  # fmt: skip
 
     def apply(self, manifest: dict[str, Any]) -> None:
         """Create any built-in object from its manifest (RBAC, ServiceAccounts, ...)."""
@@ -412,6 +415,22 @@ class KubeCluster:
         body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "ScheduledEcsJob",
                 "metadata": {"name": name, **metadata}, "spec": spec}  # fmt: skip
         return dict(self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body))
+
+    def create_run(self, namespace: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """A ScheduledEcsJobRun: a run on demand (or a backfill) of a job."""
+        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "ScheduledEcsJobRun", "metadata": {"name": name},
+                "spec": spec}  # fmt: skip
+        return dict(self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, RUN_PLURAL, body))
+
+    def run(self, namespace: str, name: str) -> dict[str, Any]:
+        return dict(self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, RUN_PLURAL, name))
+
+    def run_exists(self, namespace: str, name: str) -> bool:
+        items = self.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, RUN_PLURAL)["items"]
+        return any(item["metadata"]["name"] == name for item in items)
+
+    def delete_run(self, namespace: str, name: str) -> None:
+        self.custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, RUN_PLURAL, name)
 
     def lease(self, namespace: str, name: str) -> dict[str, Any]:
         api = kubernetes.client.CoordinationV1Api(self.custom.api_client)

@@ -70,10 +70,12 @@ def deployment_env(rendered: list[dict[str, Any]], pod: str) -> dict[str, str]:
 
 
 def granted_by(rendered: list[dict[str, Any]]) -> set[Permission]:
+    """What the chart grants the operator (the roles it offers people to bind are not its)."""
     return {
         (group, resource, verb)
         for role in rendered
         if role["kind"] in ("ClusterRole", "Role")
+        and role["metadata"].get("labels", {}).get("ecs-scheduler.dev/role-for") != "people"
         for rule in role["rules"]
         for group in rule["apiGroups"]
         for resource in rule["resources"]
@@ -123,6 +125,10 @@ def run_mode(mode: Mode, workdir: Path, aws: AwsProxy) -> Outcome:
         # A repeated Normal event becomes a count on one Event (its patch is judged by RBAC too).
         wait_for(lambda: any((e.count or 0) >= 2 for e in kube.events(mode.watched[0], "every-second")),
                  timeout=30, what=f"an Event series counted ({mode.name})")  # fmt: skip
+        # A run on demand: made owned by its job, its status written, deleted once finished.
+        kube.create_run(mode.watched[0], "once", {"jobName": "every-second", "ttlSecondsAfterFinished": 0})
+        wait_for(lambda: not kube.run_exists(mode.watched[0], "once"), timeout=60,
+                 what=f"the run on demand ran and was deleted ({mode.name})")  # fmt: skip
         operators.append(replica("ops-ecs-scheduler-1"))
         time.sleep(1.0)  # the standby has listed the jobs and watches the Lease
         killed = time.time()

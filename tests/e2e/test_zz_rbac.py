@@ -28,7 +28,8 @@ def used(kube: KubeCluster) -> set[Permission]:
 def granted() -> set[Permission]:
     found = set()
     for role in objects(VALUES):
-        if role["kind"] in ("ClusterRole", "Role"):
+        for_people = role["metadata"].get("labels", {}).get("ecs-scheduler.dev/role-for") == "people"
+        if role["kind"] in ("ClusterRole", "Role") and not for_people:
             for rule in role["rules"]:
                 for group in rule["apiGroups"]:
                     for resource in rule["resources"]:

@@ -183,3 +183,16 @@ def test_token_bucket_wait_and_rate_change() -> None:
     assert bucket.wait(0) == 0.5
     bucket.set_rate(1, 0.25)  # half a token earned at the old rate is kept
     assert bucket.wait(0.25) == 0.5
+
+
+@pytest.mark.parametrize("type_", ["Normal", "Warning"])
+def test_an_event_about_a_run_on_demand_names_the_run_not_a_job(type_: str) -> None:
+    run = JobIdentity("team", "nightly-manual", "uid-9", kind="ScheduledEcsJobRun")
+    post = correlator().occurred(run, type_, "Completed", "done", now=START, event_name="e1")  # type: ignore[arg-type]
+    assert post is not None
+    involved = post.body["involvedObject"]
+    assert (involved["kind"], involved["name"], involved["uid"]) == (
+        "ScheduledEcsJobRun",
+        "nightly-manual",
+        "uid-9",
+    )

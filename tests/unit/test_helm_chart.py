@@ -61,10 +61,12 @@ def of_kind(values: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [o for o in objects(values) if o["kind"] == kind]
 
 
-def test_chart_crds_are_exactly_the_generated_crd() -> None:
-    (generated,) = (ROOT / "crds").glob("*.yaml")
-    assert (CHART / "crds" / generated.name).read_text() == generated.read_text()
-    assert [p.name for p in (CHART / "crds").iterdir()] == [generated.name]
+def test_chart_crds_are_exactly_the_generated_crds() -> None:
+    generated = sorted((ROOT / "crds").glob("*.yaml"))
+    assert len(generated) == 2
+    for crd in generated:
+        assert (CHART / "crds" / crd.name).read_text() == crd.read_text()
+    assert sorted(p.name for p in (CHART / "crds").iterdir()) == [crd.name for crd in generated]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -120,10 +122,16 @@ def test_aws_credentials_come_only_from_the_service_account() -> None:
     assert not env & {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 
 
+def for_people(role: dict[str, Any]) -> bool:
+    """A role the chart offers people to bind (not the operator's own)."""
+    return bool(role["metadata"].get("labels", {}).get("ecs-scheduler.dev/role-for") == "people")
+
+
 def rules(values: dict[str, Any]) -> dict[tuple[str, str | None], list[dict[str, Any]]]:
+    """The operator's own rules, by role kind and namespace."""
     found: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
     for role in objects(values):
-        if role["kind"] in ("ClusterRole", "Role"):
+        if role["kind"] in ("ClusterRole", "Role") and not for_people(role):
             found.setdefault((role["kind"], role["metadata"].get("namespace")), []).extend(role["rules"])
     return found
 
@@ -246,7 +254,7 @@ def test_tenant_policy_is_mounted_and_reads_as_the_operator_reads_it() -> None:
 def test_chart_and_operator_agree_on_plain_names(namespaces: list[str]) -> None:
     """Cluster-wide RBAC exactly when the operator scans (kopf lists CRDs, and namespaces for
     patterns); Roles per namespace exactly when it does not."""
-    cluster_wide = bool(of_kind({"watchNamespaces": namespaces}, "ClusterRole"))
+    cluster_wide = any(not for_people(r) for r in of_kind({"watchNamespaces": namespaces}, "ClusterRole"))
     assert cluster_wide is not OperatorConfig(namespaces=tuple(namespaces)).namespaces_are_names
 
 
@@ -281,3 +289,18 @@ def test_task_events_and_webhooks_reach_the_operator_and_secrets_are_read_only_w
     assert granted["verbs"] == ["get"]
     named = secret_rules({**VARIANTS["named namespaces"], "notifications": {"webhooks": {"enabled": True}}})
     assert len(named) == 2, "one per watched namespace, nothing cluster-wide"
+
+
+def test_people_get_a_role_that_starts_runs_without_changing_jobs_and_one_that_reads() -> None:
+    roles = {r["metadata"]["name"].rsplit("-", 1)[-1]: r for r in of_kind({}, "ClusterRole") if for_people(r)}
+    assert set(roles) == {"runner", "viewer"}
+
+    def allowed(role: str) -> set[tuple[str, str]]:
+        return {(res, verb) for rule in roles[role]["rules"] for res in rule["resources"] for verb in rule["verbs"]}
+
+    assert ("scheduledecsjobruns", "create") in allowed("runner")
+    assert not {verb for res, verb in allowed("runner") if res == "scheduledecsjobs"} - {"get", "list", "watch"}
+    assert {verb for _, verb in allowed("viewer")} == {"get", "list", "watch"}
+    labels = roles["runner"]["metadata"]["labels"]
+    assert labels["rbac.authorization.k8s.io/aggregate-to-edit"] == "true"
+    assert not any(for_people(r) for r in of_kind({"userRoles": {"enabled": False}}, "ClusterRole"))

@@ -4,6 +4,7 @@ sent; a throttle slows the lane down. A fake ECS and a fake clock: no sleeping o
 
 import asyncio
 import dataclasses
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -202,3 +203,43 @@ def test_lanes_are_per_account_and_region(
 
     asyncio.run(scenario())
     assert [at for at, _ in inner.sent] == sent_at, name
+
+
+def behind(token: str, at: float = -3600.0) -> RunTaskCall:
+    return dataclasses.replace(call(token, "backfill", at=at), behind=True)
+
+
+def test_a_backfill_goes_only_with_budget_no_scheduled_call_needs(monkeypatch: Any) -> None:
+    ecs, inner, _ticks, _ = paced(2, 4, monkeypatch)
+
+    async def scenario() -> None:
+        # The backfill's calls come first, yet the scheduled burst gets the whole bucket.
+        backfill = [ecs.run_task(behind(f"b{i}")) for i in range(3)]
+        await asyncio.sleep(0)
+        burst = [ecs.run_task(call(f"s{i}")) for i in range(6)]
+        await asyncio.gather(*burst, *backfill)
+
+    asyncio.run(scenario())
+    order = [token for _, token in inner.sent]
+    assert order[0] == "b0", "a full bucket spares one token: it would have overflowed"
+    assert order[1:7] == [f"s{i}" for i in range(6)], "then every scheduled call, queued ones too"
+    assert order[7:] == ["b1", "b2"], "the rest of the backfill waits until the bucket is full again"
+    sent = {token: at for at, token in inner.sent}
+    assert sent["s3"] == pytest.approx(0.5), (
+        "the burst found the bucket one token short: one call waits 1/rate"
+    )
+    assert sent["b1"] >= sent["s5"] + 2.0 - 1e-9, "all four tokens refilled first (rate 2/s)"
+
+
+def test_a_backfill_alone_runs_at_the_full_rate_and_never_misses(monkeypatch: Any) -> None:
+    ecs, inner, _, _ = paced(2, 4, monkeypatch)
+
+    async def scenario() -> list[RunTaskOutcome]:
+        return list(await asyncio.gather(*(ecs.run_task(behind(f"b{i}", at=-86400)) for i in range(8))))
+
+    outcomes = asyncio.run(scenario())
+    assert all(not o.failures for o in outcomes), "a backfill's instants are past: no deadline applies"
+    times = [at for at, _ in inner.sent]
+    assert times[0] == 0.0, "a full bucket spares a token at once"
+    gaps = [round(b - a, 2) for a, b in itertools.pairwise(times)]
+    assert all(gap <= 0.55 for gap in gaps), f"then one per refilled token (0.5 s at 2/s): {gaps}"

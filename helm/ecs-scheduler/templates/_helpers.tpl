@@ -57,6 +57,13 @@ is off), and a Role in each namespace is all it needs. */}}
 - apiGroups: [ecs-scheduler.dev]
   resources: [scheduledecsjobs/status]
   verbs: [patch]
+# Runs on demand: owned by their job (patch sets the owner), deleted after their time to live.
+- apiGroups: [ecs-scheduler.dev]
+  resources: [scheduledecsjobruns]
+  verbs: [list, watch, patch, delete]
+- apiGroups: [ecs-scheduler.dev]
+  resources: [scheduledecsjobruns/status]
+  verbs: [patch]
 # Events: created, and patched with the count of a repeated Normal event.
 - apiGroups: [""]
   resources: [events]

@@ -28,6 +28,12 @@ class KubeError(Exception):
         self.status = status
 
 
+class StatusWriter(Protocol):
+    async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        """Merge `status` into an object's `.status`. Raises ObjectGone, KubeError."""
+        ...
+
+
 class KubeWriter(Protocol):
     """The Kubernetes writes the operator makes."""
 
@@ -42,6 +48,18 @@ class KubeWriter(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class RunObjects(Protocol):
+    """Writes to ScheduledEcsJobRuns besides their status."""
+
+    async def adopt_run(self, namespace: str, name: str, owner: dict[str, Any]) -> None:
+        """Make the run owned by its job (garbage-collected with it). Raises ObjectGone, KubeError."""
+        ...
+
+    async def delete_run(self, namespace: str, name: str, uid: str) -> None:
+        """Delete the run, if it is still the one with this uid. Raises KubeError."""
+        ...
 
 
 class SecretReader(Protocol):
@@ -81,6 +99,25 @@ class HttpKubeWriter:
         path = f"/apis/{names.GROUP}/{names.VERSION}/namespaces/{namespace}/{names.PLURAL}/{name}/status"
         await self._patch(path, {"status": status})
 
+    def run_status(self) -> "RunStatusWriter":
+        return RunStatusWriter(self)
+
+    async def patch_run(self, namespace: str, name: str, body: dict[str, Any], *, status: bool) -> None:
+        path = f"/apis/{names.GROUP}/{names.VERSION}/namespaces/{namespace}/{names.RUN_PLURAL}/{name}"
+        await self._patch(path + ("/status" if status else ""), body)
+
+    async def adopt_run(self, namespace: str, name: str, owner: dict[str, Any]) -> None:
+        await self.patch_run(namespace, name, {"metadata": {"ownerReferences": [owner]}}, status=False)
+
+    async def delete_run(self, namespace: str, name: str, uid: str) -> None:
+        path = f"/apis/{names.GROUP}/{names.VERSION}/namespaces/{namespace}/{names.RUN_PLURAL}/{name}"
+        # The uid precondition: a run deleted and created again under the same name is not ours.
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": uid},
+                "propagationPolicy": "Background"}  # fmt: skip
+        answer = await self._http.request("DELETE", path, body=body)
+        if answer.status not in (200, 202, 404, 409):
+            raise KubeError(answer.status, answer.message())
+
     async def create_event(self, namespace: str, event: dict[str, Any]) -> None:
         answer = await self._http.request("POST", f"/api/v1/namespaces/{namespace}/events", body=event)
         if answer.status >= 400:
@@ -100,3 +137,13 @@ class HttpKubeWriter:
 
     async def close(self) -> None:
         await self._http.close()
+
+
+class RunStatusWriter:
+    """StatusWriter for ScheduledEcsJobRuns."""
+
+    def __init__(self, writer: HttpKubeWriter) -> None:
+        self._writer = writer
+
+    async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        await self._writer.patch_run(namespace, name, {"status": status}, status=True)

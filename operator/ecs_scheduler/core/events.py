@@ -34,6 +34,7 @@ class SeriesKey:
     name: str
     uid: str
     reason: str
+    kind: str = names.KIND
 
 
 @dataclass
@@ -95,7 +96,7 @@ class Correlator:
                 return post
             self._warnings.append(post)
             return None
-        key = SeriesKey(job.namespace, job.name, job.uid, reason)
+        key = SeriesKey(job.namespace, job.name, job.uid, reason, job.kind)
         series = self._series.get(key)
         if series is not None:
             series.count += 1
@@ -107,7 +108,7 @@ class Correlator:
     def _create(self, series: Series, now: datetime) -> Post:
         series.written_count, series.written_at = series.count, now
         key = series.key
-        job = JobIdentity(key.namespace, key.name, key.uid)
+        job = JobIdentity(key.namespace, key.name, key.uid, kind=key.kind)
         body = self._body(job, "Normal", key.reason, series.message, first=series.first, last=series.last,
                           count=series.count, name=series.event_name)  # fmt: skip
         return Post(key.namespace, body)
@@ -166,7 +167,7 @@ class Correlator:
             "metadata": {"namespace": job.namespace, "name": name},
             "involvedObject": {
                 "apiVersion": f"{names.GROUP}/{names.VERSION}",
-                "kind": names.KIND,
+                "kind": job.kind,
                 "namespace": job.namespace,
                 "name": job.name,
                 "uid": job.uid,

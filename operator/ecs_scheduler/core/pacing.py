@@ -91,6 +91,14 @@ class Pacer:
             return False
         return self.bucket.try_take(now)
 
+    def spare_wait(self, now: float) -> float:
+        """Seconds until a call that must cost no one else may go (0: now): until the bucket is
+        full, where the token it spends would have overflowed a moment later. Calls sent this
+        way run at the full rate while nothing else is sent, and leave a burst that comes at
+        most one token short (a 100-call burst's last call waits 1/rate s, 25 ms at 40/s)."""
+        self._recover(now)
+        return self.bucket.wait(now, max(self._needed, self.burst))
+
     def throttled(self, now: float) -> bool:
         """ECS throttled a call: slow down (True) unless this one is part of a burst already
         counted. The tokens left go too: the account's bucket is empty right now."""

@@ -29,6 +29,8 @@ class JobIdentity:
     namespace: str
     name: str
     uid: str
+    kind: str = names.KIND
+    """What its Events are about: a job, or a run of one (ScheduledEcsJobRun)."""
 
     @property
     def key(self) -> str:
@@ -182,9 +184,11 @@ def run_task_calls(
     run_now: str | None = None,
     attempt: int = 1,
     registered: str | None = None,
+    behind: bool = False,
 ) -> list[RunTaskCall]:
     """The RunTask calls that start `task_count` tasks for the fire at `instant`, sent to `scope`.
-    `registered` is the task definition the operator registered for a container job."""
+    `registered` is the task definition the operator registered for a container job; `behind`
+    marks a backfill's calls (they wait behind scheduled fires, and have no deadline)."""
     task_definition = registered or spec.task_definition
     assert task_definition is not None, "a container job launches its registered definition"
     cluster = spec.cluster or default_cluster
@@ -194,7 +198,7 @@ def run_task_calls(
     # Only a scheduled first attempt can miss its start; a retry or a run-now waits its turn.
     deadline = (
         _later(instant, spec.starting_deadline_seconds)
-        if spec.starting_deadline_seconds is not None and run_now is None and attempt == 1
+        if spec.starting_deadline_seconds is not None and run_now is None and attempt == 1 and not behind
         else None
     )
     return [
@@ -210,6 +214,7 @@ def run_task_calls(
             namespace=job.namespace,
             scheduled=instant,
             deadline=deadline,
+            behind=behind,
         )
         for index, count in enumerate(split_counts(task_count))
     ]

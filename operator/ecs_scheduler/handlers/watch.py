@@ -47,6 +47,14 @@ async def job_event(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_:
         memo.scheduler.observe(body, listed=event.get("type") is None)
 
 
+@kopf.on.event(names.GROUP, names.VERSION, names.RUN_PLURAL)
+async def run_event(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    if event.get("type") == "DELETED":
+        memo.scheduler.forget_run(body.metadata.namespace, body.metadata.name)
+    else:
+        memo.scheduler.observe_run(body)
+
+
 @kopf.on.probe(id="scheduler")
 def scheduler_alive(memo: kopf.Memo, **_: Any) -> dict[str, float]:
     """The liveness endpoint fails (HTTP 500) when the scheduler loop has ended or is stuck."""

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from ecs_scheduler.model import names
 from ecs_scheduler.model.notify import NOTIFICATION_CEL_RULES
+from ecs_scheduler.model.run_request import ScheduledEcsJobRunSpec, ScheduledEcsJobRunStatus
 from ecs_scheduler.model.spec import (
     CONTAINER_CEL_RULES,
     SPEC_CEL_RULES,
@@ -89,19 +90,79 @@ def custom_resource_definition() -> JsonSchema:
         spec_schema["properties"][field]["x-kubernetes-validations"] = [dict(rule) for rule in rules]
     targets = spec_schema["properties"]["notifications"]["items"]
     targets["x-kubernetes-validations"] = [dict(rule) for rule in NOTIFICATION_CEL_RULES]
-    status_schema = openapi_schema(ScheduledEcsJobStatus)
+    return _definition(
+        names.KIND,
+        names.PLURAL,
+        names.SINGULAR,
+        names.SHORT_NAMES,
+        description="Runs an AWS ECS task on a schedule.",
+        spec=spec_schema,
+        status=openapi_schema(ScheduledEcsJobStatus),
+        columns=[
+            _ready_column("Schedule", ".spec.schedule"),
+            _ready_column("Suspended", ".spec.suspended", "boolean"),
+            _ready_column("Last Run", ".status.lastRun", "date"),
+            _ready_column("Last Success", ".status.lastSuccessfulRun", "date"),
+            # An instant in the future: kubectl shows a `date` column as an age, and a future age as
+            # "<invalid>", so the timestamp is shown as it is.
+            _ready_column("Next Run", ".status.estimatedNextRun", "string"),
+            _ready_column("Ready", '.status.conditions[?(@.type=="Ready")].status'),
+            _ready_column("Age", ".metadata.creationTimestamp", "date"),
+        ],
+    )
+
+
+def run_request_definition() -> JsonSchema:
+    """The full CRD manifest for ScheduledEcsJobRun."""
+    spec_schema = openapi_schema(ScheduledEcsJobRunSpec)
+    # A run is what it was asked to be: changing it afterwards would make its status a lie.
+    spec_schema["x-kubernetes-validations"] = [
+        {"rule": "self == oldSelf", "message": "a run's spec cannot be changed; create another run"}
+    ]
+    return _definition(
+        names.RUN_KIND,
+        names.RUN_PLURAL,
+        names.RUN_SINGULAR,
+        names.RUN_SHORT_NAMES,
+        description="One run of a ScheduledEcsJob on demand, or a backfill of its schedule's instants.",
+        spec=spec_schema,
+        status=openapi_schema(ScheduledEcsJobRunStatus),
+        columns=[
+            _ready_column("Job", ".spec.jobName"),
+            _ready_column("Phase", ".status.phase"),
+            _ready_column("Total", ".status.total", "integer"),
+            _ready_column("Succeeded", ".status.succeeded", "integer"),
+            _ready_column("Failed", ".status.failed", "integer"),
+            _ready_column("Skipped", ".status.skipped", "integer", priority=1),
+            _ready_column("Started", ".status.startTime", "date", priority=1),
+            _ready_column("Age", ".metadata.creationTimestamp", "date"),
+        ],
+    )
+
+
+def _definition(
+    kind: str,
+    plural: str,
+    singular: str,
+    short_names: tuple[str, ...],
+    *,
+    description: str,
+    spec: JsonSchema,
+    status: JsonSchema,
+    columns: list[JsonSchema],
+) -> JsonSchema:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": names.CRD_NAME},
+        "metadata": {"name": f"{plural}.{names.GROUP}"},
         "spec": {
             "group": names.GROUP,
             "scope": "Namespaced",
             "names": {
-                "kind": names.KIND,
-                "plural": names.PLURAL,
-                "singular": names.SINGULAR,
-                "shortNames": list(names.SHORT_NAMES),
+                "kind": kind,
+                "plural": plural,
+                "singular": singular,
+                "shortNames": list(short_names),
                 "categories": list(names.CATEGORIES),
             },
             "versions": [
@@ -110,28 +171,18 @@ def custom_resource_definition() -> JsonSchema:
                     "served": True,
                     "storage": True,
                     "subresources": {"status": {}},
-                    "additionalPrinterColumns": [
-                        _ready_column("Schedule", ".spec.schedule"),
-                        _ready_column("Suspended", ".spec.suspended", "boolean"),
-                        _ready_column("Last Run", ".status.lastRun", "date"),
-                        _ready_column("Last Success", ".status.lastSuccessfulRun", "date"),
-                        # An instant in the future: kubectl shows a `date` column as an age, and a future age as
-                        # "<invalid>", so the timestamp is shown as it is.
-                        _ready_column("Next Run", ".status.estimatedNextRun", "string"),
-                        _ready_column("Ready", '.status.conditions[?(@.type=="Ready")].status'),
-                        _ready_column("Age", ".metadata.creationTimestamp", "date"),
-                    ],
+                    "additionalPrinterColumns": columns,
                     "schema": {
                         "openAPIV3Schema": {
                             "type": "object",
-                            "description": "Runs an AWS ECS task on a schedule.",
+                            "description": description,
                             "required": ["spec"],
                             "properties": {
                                 "apiVersion": {"type": "string", "description": "API version."},
                                 "kind": {"type": "string", "description": "Kind of the object."},
                                 "metadata": {"type": "object"},
-                                "spec": spec_schema,
-                                "status": status_schema,
+                                "spec": spec,
+                                "status": status,
                             },
                         }
                     },

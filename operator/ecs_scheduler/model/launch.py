@@ -20,6 +20,8 @@ class RunTaskCall:
     """The instant it is for: queued calls go earliest first."""
     deadline: datetime | None = None
     """Past this (startingDeadlineSeconds) a queued call is not sent: the run is missed."""
+    behind: bool = False
+    """A backfill's call: sent only with RunTask budget that no scheduled fire needs."""
 
     @property
     def count(self) -> int:

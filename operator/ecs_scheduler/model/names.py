@@ -11,6 +11,12 @@ SHORT_NAMES = ("sej",)
 CATEGORIES = ("ecs-scheduler",)
 CRD_NAME = f"{PLURAL}.{GROUP}"
 
+RUN_KIND = "ScheduledEcsJobRun"
+RUN_PLURAL = "scheduledecsjobruns"
+RUN_SINGULAR = "scheduledecsjobrun"
+RUN_SHORT_NAMES = ("sejr",)
+RUN_CRD_NAME = f"{RUN_PLURAL}.{GROUP}"
+
 JOB_TAG = f"{GROUP}/job"
 SCHEDULED_AT_TAG = f"{GROUP}/scheduled-at"
 RUN_NOW_ANNOTATION = f"{GROUP}/run-now"

@@ -35,7 +35,7 @@ class Condition(ApiModel):
     )
 
 
-RunOrigin = Literal["Schedule", "RunNow"]
+RunOrigin = Literal["Schedule", "RunNow", "Backfill"]
 RunOutcome = Literal["Succeeded", "Failed", "Unknown", "Skipped", "Replaced"]
 
 
@@ -65,8 +65,12 @@ class ActiveRun(ApiModel):
     """A run with tasks not yet stopped, or waiting for a retry: what a restart resumes."""
 
     scheduled_time: datetime = Field(description="The instant this run is for.")
-    origin: RunOrigin = Field(default="Schedule", description="Schedule, or RunNow for a manual run.")
+    origin: RunOrigin = Field(
+        default="Schedule",
+        description="Schedule; RunNow for a manual run; Backfill for an instant of a backfill.",
+    )
     run_now: str | None = Field(default=None, description="The run-now annotation value, for RunNow runs.")
+    request: str | None = Field(default=None, description="The ScheduledEcsJobRun that asked for this run.")
     attempt: int = Field(default=1, ge=1, description="Attempt number, 1 for the first.")
     token_attempt: int = Field(
         default=0, ge=0, description="Attempt whose clientToken this one reuses (after an uncertain failure)."
@@ -89,7 +93,8 @@ class RunRecord(ApiModel):
     """One finished (or skipped) attempt of a run."""
 
     scheduled_time: datetime = Field(description="The instant the run was for.")
-    origin: RunOrigin = Field(default="Schedule", description="Schedule or RunNow.")
+    origin: RunOrigin = Field(default="Schedule", description="Schedule, RunNow or Backfill.")
+    request: str | None = Field(default=None, description="The ScheduledEcsJobRun that asked for this run.")
     attempt: int = Field(default=1, ge=1, description="Attempt number.")
     outcome: RunOutcome = Field(description="Succeeded, Failed, Unknown, Skipped or Replaced.")
     tasks: int = Field(default=0, ge=0, description="Tasks the attempt started.")

@@ -35,6 +35,9 @@ class Conclusion:
         self._definitions = definitions
         self.retry_later: Callable[[Run], None] = lambda run: None
         """Launches a planned retry when it is due (runtime.retries)."""
+        self.concluded: Callable[[JobState, Run, RunOutcome, str], None] = lambda *_: None
+        """Told of every run that has ended for good (no retry follows): runtime.on_demand
+        counts the runs it asked for."""
 
     async def finish(self, state: JobState, run: Run) -> RunOutcome:
         """Judge an ended run, record it, say so, and plan its retry."""
@@ -63,8 +66,10 @@ class Conclusion:
             following = run.next_attempt(attempt=retry.attempt, at=retry.at, tasks=retry.tasks)
             ctx.tracker.add(following)
             self.retry_later(following)
-        elif state.facts.stale_revisions:
+            return verdict.outcome
+        if state.facts.stale_revisions:
             ctx.background.spawn(self._definitions.prune_revisions(state), name=f"prune:{state.key}")
+        self.concluded(state, run, verdict.outcome, reason)
         return verdict.outcome
 
     async def conclude(self, runs: list[Run], changed: list[Run], *, at_once: bool = False) -> None:

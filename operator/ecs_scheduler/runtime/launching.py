@@ -64,19 +64,24 @@ class Launcher:
         next_run: datetime | None,
         origin: RunOrigin = "Schedule",
         run_now: str | None = None,
-    ) -> None:
-        """The whole launch path of one run."""
+        spec: ScheduledEcsJobSpec | None = None,
+        request: str | None = None,
+    ) -> Run | None:
+        """The whole launch path of one run; the run when it was launched (None: skipped, or
+        stopped before RunTask: a trigger, a registration or the policy said no, and said why).
+        `spec` is the job's own unless a run on demand changes it; `request` names that run."""
         assert state.job is not None
-        spec, tracker = state.job.spec, self._ctx.tracker
-        stamp = marks(state, instant, origin, run_now, next_run)
+        spec, tracker = spec or state.job.spec, self._ctx.tracker
+        # A run on demand leaves the schedule's marks (and the run-now annotation's) alone.
+        stamp = marks(state, instant, origin, run_now, next_run) if request is None else {}
         if not await self._definitions.ensure_registered(state, stamp):
-            return
+            return None
         if spec.concurrency_policy != "Allow" and tracker.runs_of(state.key):
             await self._following.sweep(tracker.runs_of(state.key))  # decide on fresh task states
             action = concurrency_action(spec.concurrency_policy, len(tracker.runs_of(state.key)))
             if action == "Skip":
                 self._concurrency.skip(state, instant, origin, run_now, stamp)
-                return
+                return None
             if action == "ReplaceThenLaunch":
                 await self._concurrency.replace(state, instant)
         task_count, trigger_status = spec.task_count, {}
@@ -85,7 +90,7 @@ class Launcher:
                 decision = await self._triggers.check(state, instant)
             except TriggerFailure as failure:
                 self._triggers.report_failure(state, instant, failure)
-                return
+                return None
             task_count = decision.tasks
             trigger_status = {
                 "lastTriggerCheck": iso_precise(instant),
@@ -98,10 +103,12 @@ class Launcher:
                 else:  # the spec changed meanwhile; its own plan wrote Ready and the next run
                     stamp.pop("estimatedNextRun", None)
                     self._ctx.report.write(state.key, {**trigger_status, **stamp})
-                return
+                return None
         run = self.new_run(state, spec, instant, origin, run_now)
+        run.request, run.behind = request, origin == "Backfill"
         launch = self.send(state, spec, run, task_count)
         await self._complete(state, launch, marks=stamp, trigger_status=trigger_status, next_run=next_run)
+        return run
 
     def launch_at_once(self, state: JobState, instant: datetime) -> Launch | None:
         """Send RunTask for a scheduled run right now when nothing has to be awaited first (no
@@ -202,7 +209,8 @@ class Launcher:
             readiness = scheduled(current, next_run)
             message = f"started {len(run.arns)} task(s) for {run.describe()}{decision_text}{_queued(run)}"
             ctx.report.event(current, "Normal", "Launched", message)
-        patch["lastRun"] = iso_precise(run.scheduled)
+        if run.origin != "Backfill":  # a backfill's instants are past: lastRun stays the latest
+            patch["lastRun"] = iso_precise(run.scheduled)
         await self._adopt_launched(current, run)
         if current is not state:
             # The spec changed while launching: its own plan already wrote Ready and the next run.
@@ -220,7 +228,7 @@ class Launcher:
         if state.job.spec.container is not None and state.registered is None:
             return  # built at the fire, once the task definition is registered
         spec = state.job.spec
-        calls = self._calls(state, spec, instant, spec.task_count, run_now=None, attempt=1)
+        calls = self._calls(state, spec, instant, spec.task_count, run_now=None, attempt=1, behind=False)
         state.prepared = PreparedCalls(instant, spec.task_count, calls)
 
     def _calls(
@@ -232,6 +240,7 @@ class Launcher:
         *,
         run_now: str | None,
         attempt: int,
+        behind: bool,
     ) -> list[RunTaskCall]:
         return run_task_calls(
             spec,
@@ -244,6 +253,7 @@ class Launcher:
             run_now=run_now,
             attempt=attempt,
             registered=state.registered,
+            behind=behind,
         )
 
     def send(self, state: JobState, spec: ScheduledEcsJobSpec, run: Run, task_count: int) -> Launch:
@@ -253,13 +263,17 @@ class Launcher:
         prepared = state.prepared
         if (
             prepared is not None
+            and state.job is not None
+            and spec is state.job.spec  # a run on demand may change it
             and run.run_now is None
+            and not run.behind
             and attempt == 1
             and (prepared.instant, prepared.task_count) == (run.scheduled, task_count)
         ):
             state.prepared, calls = None, prepared.calls
         else:
-            calls = self._calls(state, spec, run.scheduled, task_count, run_now=run.run_now, attempt=attempt)
+            calls = self._calls(state, spec, run.scheduled, task_count, run_now=run.run_now, attempt=attempt,
+                                behind=run.behind)  # fmt: skip
         return Launch(run, calls, [hand_over(self._ctx.ecs, call) for call in calls], self._ctx.clock.now())
 
     async def receive(self, launch: Launch) -> list[LaunchFailure]:

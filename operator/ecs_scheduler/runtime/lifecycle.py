@@ -62,13 +62,13 @@ class Lifecycle:
         )  # fmt: skip
         records = RunRecords(ctx)
         self.definitions = TaskDefinitions(ctx, registrar)
-        conclusion = Conclusion(ctx, records, self.definitions)
+        self.conclusion = conclusion = Conclusion(ctx, records, self.definitions)
         self.following = Following(ctx, conclusion)
         self.launcher = Launcher(
             ctx, records=records, definitions=self.definitions, following=self.following,
             conclusion=conclusion, triggers=Triggers(ctx, triggers, self.following),
         )  # fmt: skip
-        self._retries = Retries(
+        self.retries = Retries(
             ctx, launcher=self.launcher, conclusion=conclusion, definitions=self.definitions
         )
         self.orphan_check_due = False
@@ -99,4 +99,4 @@ class Lifecycle:
             self.tracker.add(run)
             state.facts.latest_run = run
             if run.waiting_for_retry:
-                self._retries.later(run)
+                self.retries.later(run)

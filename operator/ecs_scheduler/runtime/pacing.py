@@ -33,6 +33,10 @@ from ecs_scheduler.runtime.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
+SPARE_STEP = 0.05
+"""Seconds a backfill call waits for spare budget before the queue of scheduled calls is looked
+at again."""
+
 MISSED = "MissedDeadline"
 """The launch failure of a queued RunTask that was not sent because its deadline had passed."""
 
@@ -50,6 +54,8 @@ class _Lane:
 
     pacer: Pacer
     queue: LaunchQueue[_Waiting] = field(default_factory=LaunchQueue)
+    behind: LaunchQueue[_Waiting] = field(default_factory=LaunchQueue)
+    """Backfill calls: sent only when `queue` is empty and the bucket is all but full."""
     draining: asyncio.Task[None] | None = None
 
 
@@ -84,8 +90,9 @@ class PacedEcs:
         """RunTask calls waiting, per namespace, over every account and Region."""
         total: dict[str, int] = {}
         for lane in list(self._lanes.values()):
-            for namespace, count in lane.queue.backlog().items():
-                total[namespace] = total.get(namespace, 0) + count
+            for queue in (lane.queue, lane.behind):
+                for namespace, count in queue.backlog().items():
+                    total[namespace] = total.get(namespace, 0) + count
         return total
 
     def _lane(self, scope: AwsScope, api: str) -> _Lane:
@@ -119,19 +126,21 @@ class PacedEcs:
     def run_task(self, call: RunTaskCall) -> Awaitable[RunTaskOutcome]:
         self._loop = asyncio.get_running_loop()
         lane = self._lane(call.scope, "RunTask")
-        if not lane.queue and lane.pacer.take(self._ticks()):
+        if not call.behind and not lane.queue and lane.pacer.take(self._ticks()):
             return self._inner.run_task(call)  # within the limit: sent at once
         answer: asyncio.Future[RunTaskOutcome] = self._loop.create_future()
-        lane.queue.push(
-            call.scheduled or self._clock.now(), call.namespace, _Waiting(call, answer, self._ticks())
-        )
+        queue = lane.behind if call.behind else lane.queue
+        queue.push(call.scheduled or self._clock.now(), call.namespace, _Waiting(call, answer, self._ticks()))
         self._metrics.launch_queue.inc()
         if lane.draining is None or lane.draining.done():
             lane.draining = self._loop.create_task(self._drain(lane), name="launch-queue")
         return answer
 
     async def _drain(self, lane: _Lane) -> None:
-        while lane.queue:
+        while lane.queue or lane.behind:
+            if not lane.queue:
+                await self._send_behind(lane)
+                continue
             wait = lane.pacer.wait(self._ticks())
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -146,6 +155,19 @@ class PacedEcs:
             lane.pacer.take(self._ticks())
             self._metrics.launch_wait.observe(queued)
             self._forward(waiting, queued)
+
+    async def _send_behind(self, lane: _Lane) -> None:
+        """One backfill call, once the bucket has budget to spare. It waits in short steps: a
+        scheduled call that queues meanwhile is served first, within one step."""
+        wait = lane.pacer.spare_wait(self._ticks())
+        if wait > 0:
+            await asyncio.sleep(min(wait, SPARE_STEP))
+            return
+        waiting = lane.behind.pop()
+        self._metrics.launch_queue.dec()
+        lane.pacer.take(self._ticks())
+        queued = self._ticks() - waiting.since
+        self._forward(waiting, queued)
 
     def _forward(self, waiting: _Waiting, queued: float) -> None:
         sent = asyncio.ensure_future(self._inner.run_task(waiting.call))

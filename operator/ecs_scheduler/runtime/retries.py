@@ -5,10 +5,13 @@ Above both launching and the conclusion: the conclusion plans a retry and hands 
 """
 
 import asyncio
+from collections.abc import Callable
 
+from ecs_scheduler.model.spec import ScheduledEcsJobSpec
 from ecs_scheduler.runtime.conclusion import Conclusion
 from ecs_scheduler.runtime.context import RunContext
 from ecs_scheduler.runtime.definitions import TaskDefinitions
+from ecs_scheduler.runtime.jobs import JobState
 from ecs_scheduler.runtime.launching import Launcher
 from ecs_scheduler.runtime.runs import Run
 from ecs_scheduler.runtime.status_shape import runs_patch
@@ -23,6 +26,8 @@ class Retries:
         self._conclusion = conclusion
         self._definitions = definitions
         conclusion.retry_later = self.later
+        self.spec_for: Callable[[JobState, Run], ScheduledEcsJobSpec | None] = lambda state, run: None
+        """The spec a run on demand launches with (runtime.on_demand); None: the job's own."""
 
     def later(self, run: Run) -> None:
         """Launch `run`'s next attempt at its `retry_at`."""
@@ -41,7 +46,8 @@ class Retries:
         if not await self._definitions.ensure_registered(state):
             return  # reported; the retry waits in status for the registration to work
         run.task_definition = state.registered or state.job.spec.task_definition
-        failures = await self._launcher.receive(self._launcher.send(state, state.job.spec, run, count))
+        spec = self.spec_for(state, run) or state.job.spec
+        failures = await self._launcher.receive(self._launcher.send(state, spec, run, count))
         # Only now: a sweep during the launch would otherwise see an attempt without tasks as done.
         run.retry_at, run.retry_tasks = None, 0
         ctx.report.event(

@@ -22,6 +22,10 @@ class Run:
     """Where its tasks run: the region and the role its calls use."""
     origin: RunOrigin = "Schedule"
     run_now: str | None = None
+    request: str | None = None
+    """The ScheduledEcsJobRun that asked for this run (None: the schedule or the annotation)."""
+    behind: bool = False
+    """A backfill's run: its calls wait behind scheduled fires."""
     attempt: int = 1
     token_attempt: int = 0
     """The attempt whose clientToken this attempt sends (0: its own). A retry after an uncertain
@@ -82,6 +86,8 @@ class Run:
             scope=self.scope,
             origin=self.origin,
             run_now=self.run_now,
+            request=self.request,
+            behind=self.behind,
             attempt=attempt,
             # Nothing ran and ECS may have started tasks anyway: ask again with the same token.
             token_attempt=(self.token_attempt or self.attempt) if self.uncertain and not self.reports else 0,
@@ -90,9 +96,14 @@ class Run:
         )
 
     def describe(self) -> str:
-        what = (
-            f"run-now {self.run_now!r}" if self.origin == "RunNow" else f"the run for {iso(self.scheduled)}"
-        )
+        if self.request is not None:
+            what = f"run {self.request!r}" + (
+                f" ({iso(self.scheduled)})" if self.origin == "Backfill" else ""
+            )
+        elif self.origin == "RunNow":
+            what = f"run-now {self.run_now!r}"
+        else:
+            what = f"the run for {iso(self.scheduled)}"
         return what if self.attempt == 1 else f"{what} (attempt {self.attempt})"
 
     def to_status(self) -> dict[str, Any]:
@@ -106,6 +117,7 @@ class Run:
         optional: tuple[tuple[str, Any, Any], ...] = (
             ("origin", self.origin, "Schedule"),
             ("runNow", self.run_now, None),
+            ("request", self.request, None),
             ("attempt", self.attempt, 1),
             ("tokenAttempt", self.token_attempt, 0),
             ("region", self.scope.region, None),
@@ -135,6 +147,8 @@ class Run:
             scope=AwsScope(active.region, role),
             origin=active.origin,
             run_now=active.run_now,
+            request=active.request,
+            behind=active.origin == "Backfill",
             attempt=active.attempt,
             token_attempt=active.token_attempt,
             reports={arn: TaskReport(arn, "PROVISIONING") for arn in active.task_arns},
@@ -151,6 +165,7 @@ class Run:
         return {
             "scheduledTime": iso_precise(self.scheduled),
             "origin": self.origin,
+            **({"request": self.request} if self.request is not None else {}),
             "attempt": self.attempt,
             "outcome": outcome,
             "tasks": tasks,
@@ -185,4 +200,6 @@ def _task_status(report: TaskReport) -> dict[str, Any]:
 
 def run_name(run: Run) -> str:
     """What names a run in a notification's id: its instant, or its run-now value."""
-    return f"run-now:{run.run_now}" if run.origin == "RunNow" else iso_precise(run.scheduled)
+    if run.run_now is not None:  # a forced backfill's instant names itself like a run now
+        return f"run-now:{run.run_now}"
+    return iso_precise(run.scheduled)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ecs_scheduler.adapters.ecs import EcsApi
-from ecs_scheduler.adapters.kube import KubeWriter
+from ecs_scheduler.adapters.kube import KubeWriter, RunObjects, StatusWriter
 from ecs_scheduler.adapters.notify import NotificationSender
 from ecs_scheduler.adapters.taskdefs import TaskDefinitionApi
 from ecs_scheduler.adapters.taskqueue import TaskEventQueue
@@ -33,6 +33,7 @@ from ecs_scheduler.runtime.jobs import JobState, Reporter
 from ecs_scheduler.runtime.lifecycle import Lifecycle
 from ecs_scheduler.runtime.metrics import Metrics
 from ecs_scheduler.runtime.notifier import Notifier
+from ecs_scheduler.runtime.on_demand import OnDemand
 from ecs_scheduler.runtime.registrar import Registrar
 from ecs_scheduler.runtime.status_sink import StatusSink
 from ecs_scheduler.runtime.task_events import TaskEventConsumer
@@ -47,6 +48,9 @@ that waits from a loop that is stuck."""
 STUCK_AFTER = 60.0
 """A loop that has not turned for this many seconds fails the liveness probe: the kubelet then
 restarts the pod, and the standby (or the new pod) resumes every job from its status."""
+
+RUN_WRITERS = 4
+"""Status writes of runs on demand in flight at once: few objects, each written a few times."""
 
 _METADATA_READ = ("namespace", "name", "uid", "generation", "creationTimestamp")
 
@@ -76,6 +80,8 @@ class Scheduler:
         task_events: TaskEventQueue | None = None,
         notifications: NotificationSender | None = None,
         request_check: RequestCheck | None = None,
+        run_objects: RunObjects | None = None,
+        run_status: StatusWriter | None = None,
     ) -> None:
         self.metrics = metrics = metrics or Metrics()
         self._config = config
@@ -113,6 +119,17 @@ class Scheduler:
         )  # fmt: skip
         self._firing = Firing(jobs=self._jobs, clock=clock, timetable=timetable, lifecycle=lifecycle, report=report,
                               metrics=metrics, background=background, fault=self._fault)  # fmt: skip
+        self.on_demand: OnDemand | None = None
+        self._run_status: StatusSink | None = None
+        if run_objects is not None and run_status is not None:
+            self._run_status = StatusSink(run_status, metrics, concurrency=RUN_WRITERS, backlog_gauges=False)
+            self.on_demand = OnDemand(
+                config=config, clock=clock, jobs=self._jobs, planned=timetable.planned, launcher=lifecycle.launcher,
+                tracker=lifecycle.tracker, status=self._run_status, objects=run_objects, events=self._events,
+                background=background, request_check=request_check,
+            )  # fmt: skip
+            lifecycle.conclusion.concluded = self.on_demand.concluded
+            lifecycle.retries.spec_for = self.on_demand.spec_for
         self._task_events = (
             None
             if task_events is None
@@ -138,6 +155,8 @@ class Scheduler:
         """Start scheduling (at start, or when elected): every job as if just listed."""
         self._active = True
         self.metrics.leader.set(1)
+        if self.on_demand is not None:
+            self.on_demand.active = True
         self.lifecycle.orphan_check_due = True
         waiting, self._standing_by = self._standing_by, {}
         for body in waiting.values():
@@ -149,6 +168,8 @@ class Scheduler:
         later takeover."""
         self._active = False
         self.metrics.leader.set(0)
+        if self.on_demand is not None:
+            self.on_demand.active = False
         for key in list(self._jobs):
             self._timetable.timeline.remove(key)
             self.lifecycle.tracker.forget(key)
@@ -189,6 +210,19 @@ class Scheduler:
         self._events.forget(namespace, name)
         self.lifecycle.tracker.forget(key)
 
+    def observe_run(self, body: Mapping[str, Any]) -> None:
+        """A ScheduledEcsJobRun was listed, created or changed."""
+        if self.on_demand is None:
+            return
+        try:
+            self.on_demand.observe(body)
+        except Exception:  # the operator never stops on one object
+            logger.exception("could not read run %s", (body.get("metadata") or {}).get("name"))
+
+    def forget_run(self, namespace: str, name: str) -> None:
+        if self.on_demand is not None:
+            self.on_demand.forget(namespace, name)
+
     # -- The loop ----------------------------------------------------------------------
 
     def _seconds_to_next_fire(self) -> float | None:
@@ -205,6 +239,8 @@ class Scheduler:
         background.spawn(self._events.run(), name="event-series", daemon=True)
         if self._task_events is not None:
             background.spawn(self._task_events.run(), name="task-events", daemon=True)
+        if self.on_demand is not None:
+            background.spawn(self.on_demand.run(), name="runs-on-demand", daemon=True)
         self._loop_task = asyncio.current_task()
         try:
             while True:
@@ -260,6 +296,9 @@ class Scheduler:
             await self._task_events.close()  # unfinished batches stay in the queue for the next leader
         await self.lifecycle.notifier.close()
         await self._status.drain(timeout)
+        if self._run_status is not None:
+            await self._run_status.drain(timeout)
+            self._run_status.cancel()
         await self._events.close()
         self._status.cancel()
         self._background.cancel()

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecs_scheduler.adapters.kube import KubeWriter, ObjectGone
+from ecs_scheduler.adapters.kube import ObjectGone, StatusWriter
 from ecs_scheduler.model.job import JobKey
 from ecs_scheduler.runtime.alarm import Alarm
 from ecs_scheduler.runtime.metrics import Metrics
@@ -38,7 +38,9 @@ class _Pending:
 
 
 class StatusSink:
-    def __init__(self, writer: KubeWriter, metrics: Metrics, *, concurrency: int = 16) -> None:
+    def __init__(
+        self, writer: StatusWriter, metrics: Metrics, *, concurrency: int = 16, backlog_gauges: bool = True
+    ) -> None:
         self._writer = writer
         self._metrics = metrics
         self._pending: dict[JobKey, _Pending] = {}
@@ -53,8 +55,9 @@ class StatusSink:
         self._writes: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
-        metrics.status_backlog.set_function(lambda: self._overdue()[0])
-        metrics.status_backlog_age.set_function(lambda: self._overdue()[1])
+        if backlog_gauges:  # the jobs' sink; a second one (runs on demand) must not take them over
+            metrics.status_backlog.set_function(lambda: self._overdue()[0])
+            metrics.status_backlog_age.set_function(lambda: self._overdue()[1])
 
     @staticmethod
     def _now() -> float:

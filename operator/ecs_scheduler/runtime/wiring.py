@@ -58,6 +58,8 @@ async def build_scheduler(config: OperatorConfig) -> tuple[Scheduler, AwsClients
         config=config,
         ecs=ecs,
         kube=kube,
+        run_objects=kube,
+        run_status=kube.run_status(),
         clock=clock,
         triggers=trigger_sources(clients),
         task_definitions=Boto3TaskDefinitions(clients),
