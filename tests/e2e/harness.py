@@ -33,6 +33,7 @@ CRD_FILES = sorted((ROOT / "crds").glob("*.yaml"))
 GROUP, VERSION, PLURAL = "ecs-scheduler.dev", "v1alpha1", "scheduledecsjobs"
 RUN_PLURAL = "scheduledecsjobruns"
 REGION = "us-east-1"
+LOG_GROUP = "/ecs/e2e"
 ACCOUNT = "123456789012"
 """moto's account for the default credentials."""
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
@@ -182,6 +183,15 @@ class MotoServer:
                     {"name": container, "image": "busybox", "memory": 4, "cpu": 0, "essential": True}
                 ],
             )
+        # Its container writes to CloudWatch Logs (awslogs, with a stream prefix).
+        ecs.register_task_definition(
+            family="logged-task",
+            containerDefinitions=[{
+                "name": "app", "image": "busybox", "memory": 4, "cpu": 0, "essential": True,
+                "logConfiguration": {"logDriver": "awslogs", "options": {
+                    "awslogs-group": LOG_GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": "e2e"}},
+            }],
+        )  # fmt: skip
         ecs.register_task_definition(
             family="fargate-task", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
             containerDefinitions=[{"name": "app", "image": "busybox", "cpu": 256, "memory": 512, "essential": True}],

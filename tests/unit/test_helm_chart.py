@@ -296,10 +296,19 @@ def test_people_get_a_role_that_starts_runs_without_changing_jobs_and_one_that_r
     assert set(roles) == {"runner", "viewer"}
 
     def allowed(role: str) -> set[tuple[str, str]]:
-        return {(res, verb) for rule in roles[role]["rules"] for res in rule["resources"] for verb in rule["verbs"]}
+        return {
+            (res, verb)
+            for rule in roles[role]["rules"]
+            for res in rule["resources"]
+            for verb in rule["verbs"]
+        }
 
     assert ("scheduledecsjobruns", "create") in allowed("runner")
-    assert not {verb for res, verb in allowed("runner") if res == "scheduledecsjobs"} - {"get", "list", "watch"}
+    assert not {verb for res, verb in allowed("runner") if res == "scheduledecsjobs"} - {
+        "get",
+        "list",
+        "watch",
+    }
     assert {verb for _, verb in allowed("viewer")} == {"get", "list", "watch"}
     labels = roles["runner"]["metadata"]["labels"]
     assert labels["rbac.authorization.k8s.io/aggregate-to-edit"] == "true"

@@ -49,6 +49,12 @@ class EcsApi(Protocol):
         """Names of the essential containers, or None when the definition cannot be read."""
         ...
 
+    async def log_configurations(
+        self, *, scope: AwsScope, task_definition_arn: str
+    ) -> dict[str, dict[str, Any] | None] | None:
+        """Each container's log configuration, or None when the definition cannot be read."""
+        ...
+
 
 def outcome_from_response(response: dict[str, Any]) -> RunTaskOutcome:
     """A RunTask response as an outcome; `failures[]` in a 200 response are failures."""
@@ -66,6 +72,13 @@ def outcome_from_response(response: dict[str, Any]) -> RunTaskOutcome:
     )
 
 
+def log_configurations_of(task_definition: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
+    """Each container's `logConfiguration` (None: it has none), as ECS returns it."""
+    return {
+        str(c["name"]): c.get("logConfiguration") for c in task_definition.get("containerDefinitions", [])
+    }
+
+
 def essentials_of(task_definition: dict[str, Any]) -> frozenset[str]:
     """Essential container names; ECS treats a container as essential unless it says otherwise."""
     return frozenset(
@@ -78,8 +91,9 @@ class Boto3Ecs:
 
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
-        # Task definition revisions are immutable, so their essential containers never change.
+        # Task definition revisions are immutable: what is read of one never changes.
         self._essentials: dict[tuple[AwsScope, str], frozenset[str] | None] = {}
+        self._logs: dict[tuple[AwsScope, str], dict[str, dict[str, Any] | None]] = {}
 
     def _client(self, scope: AwsScope) -> Any:
         return self._clients.client("ecs", scope)
@@ -140,18 +154,34 @@ class Boto3Ecs:
     async def list_tasks(self, *, cluster: str, scope: AwsScope, started_by: str) -> list[str]:
         return await self._clients.call(lambda: self._list_blocking(cluster, scope, started_by))
 
+    async def _read_definition(self, scope: AwsScope, task_definition_arn: str) -> bool:
+        """Read a revision once (its essential containers and log configurations); False when
+        it cannot be read."""
+        key = (scope, task_definition_arn)
+        if key in self._essentials:
+            return True
+        try:
+            response = await self._clients.call(
+                lambda: self._client(scope).describe_task_definition(taskDefinition=task_definition_arn)
+            )
+        except EcsError as error:
+            logger.warning("cannot read task definition %s: %s", task_definition_arn, error)
+            return False
+        self._essentials[key] = essentials_of(response["taskDefinition"])
+        self._logs[key] = log_configurations_of(response["taskDefinition"])
+        return True
+
     async def essential_containers(
         self, *, scope: AwsScope, task_definition_arn: str
     ) -> frozenset[str] | None:
-        key = (scope, task_definition_arn)
-        if key not in self._essentials:
-            try:
-                response = await self._clients.call(
-                    lambda: self._client(scope).describe_task_definition(taskDefinition=task_definition_arn)
-                )
-            except EcsError as error:
-                # Without the definition every container counts as essential: stricter, never laxer.
-                logger.warning("cannot read task definition %s: %s", task_definition_arn, error)
-                return None
-            self._essentials[key] = essentials_of(response["taskDefinition"])
-        return self._essentials[key]
+        # Without the definition every container counts as essential: stricter, never laxer.
+        if not await self._read_definition(scope, task_definition_arn):
+            return None
+        return self._essentials[(scope, task_definition_arn)]
+
+    async def log_configurations(
+        self, *, scope: AwsScope, task_definition_arn: str
+    ) -> dict[str, dict[str, Any] | None] | None:
+        if not await self._read_definition(scope, task_definition_arn):
+            return None
+        return self._logs[(scope, task_definition_arn)]

@@ -102,6 +102,7 @@ InstantOutcome = Literal["Succeeded", "Failed", "Unknown", "Skipped"]
 class LogLocation(ApiModel):
     """Where one container of a task writes its output."""
 
+    task_id: str = Field(description="The task (the last part of its ARN).")
     container: str = Field(description="Container name.")
     log_group: str | None = Field(default=None, description="CloudWatch Logs group (awslogs driver).")
     log_stream: str | None = Field(

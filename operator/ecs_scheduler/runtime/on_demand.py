@@ -17,8 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ecs_scheduler.adapters.ecs import EcsApi
 from ecs_scheduler.adapters.kube import KubeError, ObjectGone, RunObjects
 from ecs_scheduler.core.errors import SpecError
+from ecs_scheduler.core.logs import log_locations
 from ecs_scheduler.core.on_demand import already_run, backfill_instants, run_spec, run_token_name
 from ecs_scheduler.core.plan import JobIdentity
 from ecs_scheduler.core.requests import RequestCheck
@@ -73,6 +75,8 @@ class Request:
     completed: datetime | None = None
     waiting_for: str | None = None
     """Why it waits (said once), e.g. the job does not exist yet."""
+    logs: dict[datetime, list[dict[str, str]]] = field(default_factory=dict)
+    """Where the output of each instant's tasks is (status.instants[].logs)."""
 
     @property
     def job(self) -> JobKey:
@@ -117,6 +121,7 @@ class OnDemand:
         tracker: Tracker,
         status: StatusSink,
         objects: RunObjects,
+        ecs: EcsApi,
         events: EventRecorder,
         background: Background,
         request_check: RequestCheck | None,
@@ -129,6 +134,7 @@ class OnDemand:
         self._tracker = tracker
         self._status = status
         self._objects = objects
+        self._ecs = ecs
         self._events = events
         self._background = background
         self._request_check = request_check
@@ -185,7 +191,7 @@ class OnDemand:
         if request is None or run.scheduled not in request.in_progress:
             return
         entry = {"scheduledTime": iso_precise(run.scheduled), "outcome": outcome, "reason": reason,
-                 "tasks": run.tasks_status()}  # fmt: skip
+                 "tasks": run.tasks_status(), "logs": request.logs.pop(run.scheduled, [])}  # fmt: skip
         self._instant_ended(request, run.scheduled, entry)
 
     def spec_for(self, state: JobState, run: Run) -> ScheduledEcsJobSpec | None:
@@ -344,14 +350,26 @@ class OnDemand:
         if instant not in request.in_progress:
             return  # already concluded (nothing started, or ended at once)
         if run is not None and run in self._tracker.runs_of(state.key):
-            entry = {"scheduledTime": iso_precise(instant), "tasks": run.tasks_status()}
-            self._record(request, entry)
-            self._write(request)
+            request.logs[instant] = await self._log_locations(run)
+            if instant in request.in_progress:
+                entry = {"scheduledTime": iso_precise(instant), "tasks": run.tasks_status(),
+                         "logs": request.logs[instant]}  # fmt: skip
+                self._record(request, entry)
+                self._write(request)
             return
         outcome, reason = _why_not_launched(self._jobs.get(state.key) or state, instant, run)
         self._instant_ended(
             request, instant, {"scheduledTime": iso_precise(instant), "outcome": outcome, "reason": reason}
         )
+
+    async def _log_locations(self, run: Run) -> list[dict[str, str]]:
+        """Where each task's containers write, from the task definition (read once per revision)."""
+        if run.task_definition is None:
+            return []
+        configs = await self._ecs.log_configurations(scope=run.scope, task_definition_arn=run.task_definition)
+        if configs is None:
+            return []
+        return [location for arn in run.arns for location in log_locations(arn, configs)]
 
     def _instant_ended(self, request: Request, instant: datetime, entry: dict[str, Any]) -> None:
         request.in_progress.discard(instant)

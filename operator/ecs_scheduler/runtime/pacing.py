@@ -227,3 +227,11 @@ class PacedEcs:
             await self._turn(scope, "DescribeTaskDefinition")
             self._definitions_read.add((scope, task_definition_arn))
         return await self._inner.essential_containers(scope=scope, task_definition_arn=task_definition_arn)
+
+    async def log_configurations(
+        self, *, scope: AwsScope, task_definition_arn: str
+    ) -> dict[str, dict[str, Any] | None] | None:
+        if (scope, task_definition_arn) not in self._definitions_read:
+            await self._turn(scope, "DescribeTaskDefinition")
+            self._definitions_read.add((scope, task_definition_arn))
+        return await self._inner.log_configurations(scope=scope, task_definition_arn=task_definition_arn)

@@ -125,7 +125,7 @@ class Scheduler:
             self._run_status = StatusSink(run_status, metrics, concurrency=RUN_WRITERS, backlog_gauges=False)
             self.on_demand = OnDemand(
                 config=config, clock=clock, jobs=self._jobs, planned=timetable.planned, launcher=lifecycle.launcher,
-                tracker=lifecycle.tracker, status=self._run_status, objects=run_objects, events=self._events,
+                tracker=lifecycle.tracker, status=self._run_status, objects=run_objects, ecs=ecs, events=self._events,
                 background=background, request_check=request_check,
             )  # fmt: skip
             lifecycle.conclusion.concluded = self.on_demand.concluded
