@@ -156,3 +156,18 @@ def test_a_runs_token_name_is_its_own_and_stable() -> None:
     assert run_token_name("etl-manual", "0123456789abcdef") != run_token_name(
         "etl-manual", "fedcba9876543210"
     )
+
+
+def test_the_readmes_runs_are_valid_runs() -> None:
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = [
+        yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "ScheduledEcsJobRun" in b
+    ]
+    assert len(blocks) == 2
+    for block in blocks:
+        ScheduledEcsJobRunSpec.model_validate(block["spec"])
