@@ -38,7 +38,7 @@ crds: install  ## regenerate crds/ (and the chart's copy) from the pydantic mode
 	$(BIN)/ecs-scheduler crd --kind run > crds/scheduledecsjobruns.ecs-scheduler.dev.yaml
 	cp crds/*.yaml helm/ecs-scheduler/crds/
 
-bench: install  ## benchmarks (about 55 min; set KUBEBUILDER_ASSETS for a real API server): docs/performance.md inputs
+bench: install  ## benchmarks (about 60 min; set KUBEBUILDER_ASSETS for a real API server): docs/performance.md inputs
 	$(BIN)/python -m bench.run --out docs
 	$(BIN)/python -m bench.fullpath --jobs 1000 10000 --window 300 --out docs
 	$(BIN)/python -m bench.patch_cost --jobs 1000 --rounds 5 --out docs
@@ -46,6 +46,7 @@ bench: install  ## benchmarks (about 55 min; set KUBEBUILDER_ASSETS for a real A
 		--burst-under-load 2000 --overload 5000 --overload-minutes 5 --out docs
 	$(BIN)/python -m bench.assume_role --jobs 100 --hours 3 --out docs
 	$(BIN)/python -m bench.task_events --jobs 200 --out docs
+	$(BIN)/python -m bench.backfill --jobs 1000 --instants 500 --parallelism 20 --window 60 --out docs
 
 reliability: install  ## the full reliability suite (about 15 min): docs/reliability.md
 	rm -f docs/reliability-results.json

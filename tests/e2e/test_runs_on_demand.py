@@ -4,12 +4,14 @@ cancel by deleting; deleted after its time to live; refused with the field named
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.awsproxy import AwsProxy, Call
 from tests.e2e.harness import KubeCluster, wait_for
+from tests.e2e.test_restarts import two_replicas
 
 pytestmark = [pytest.mark.e2e]
 
@@ -177,3 +179,41 @@ def test_a_run_waits_for_its_job_and_starts_once_it_exists(
         lambda: phase(kube, namespace, "early", "Succeeded"), timeout=40, what="the run once the job exists"
     )
     assert len(aws.recorder.run_tasks_for(f"{namespace}/later")) == 1
+
+
+def test_a_backfill_goes_on_after_its_leader_is_killed_each_instant_launched_once(
+    workdir: Path, kube: KubeCluster, aws: AwsProxy, ecs_setup: dict[str, str], own_namespace: str
+) -> None:
+    namespace = own_namespace
+    replicas = two_replicas(workdir, kube, aws, namespace, "--lease-duration", "4", "--lease-retry", "0.5")
+    try:
+        kube.apply_job(namespace, "hourly", {"taskDefinition": "sleeper-task", "schedule": "0 * * * *",
+                                              "successfulRunsHistoryLimit": 50})  # fmt: skip
+        top = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        expected = [(top - timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M:%SZ") for h in range(24, 0, -1)]
+        kube.create_run(namespace, "day", {"jobName": "hourly",
+                                           "backfill": {"from": expected[0], "to": expected[-1], "parallelism": 3}})  # fmt: skip
+
+        def backfilled() -> list[Call]:
+            return [
+                c
+                for c in aws.recorder.run_tasks_for(f"{namespace}/hourly")
+                if scheduled_at(c) <= expected[-1]
+            ]
+
+        wait_for(lambda: len(backfilled()) >= 12, timeout=90, what="half of the instants launched")
+        leader = kube.lease(namespace, "ecs-scheduler")["spec"]["holderIdentity"]
+        replicas[leader].kill()
+        status = wait_for(lambda: phase(kube, namespace, "day", "Succeeded", "Failed"), timeout=150,
+                          what="the backfill's end under the new leader")  # fmt: skip
+        assert (status["phase"], status["succeeded"], status["total"]) == ("Succeeded", 24, 24), status
+        assert kube.lease(namespace, "ecs-scheduler")["spec"]["holderIdentity"] != leader
+        started = [c for c in backfilled() if not c.deduplicated]
+        assert sorted(scheduled_at(c) for c in started) == expected, "each instant started exactly once"
+        tokens: dict[str, set[str]] = {}
+        for call in backfilled():
+            tokens.setdefault(scheduled_at(call), set()).add(call.body["clientToken"])
+        assert all(len(found) == 1 for found in tokens.values()), "a repeat sends the instant's own token"
+    finally:
+        for replica in replicas.values():
+            replica.stop()

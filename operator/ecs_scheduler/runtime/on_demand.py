@@ -11,7 +11,6 @@ clientToken, so ECS answers a repeat with the tasks it started the first time.
 import heapq
 import logging
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,15 +21,14 @@ from ecs_scheduler.adapters.kube import KubeError, ObjectGone, RunObjects
 from ecs_scheduler.core.errors import SpecError
 from ecs_scheduler.core.logs import log_locations
 from ecs_scheduler.core.on_demand import already_run, backfill_instants, run_spec, run_token_name
-from ecs_scheduler.core.plan import JobIdentity
 from ecs_scheduler.core.requests import RequestCheck
-from ecs_scheduler.core.status import iso, iso_precise, parse_instant, ready_of
+from ecs_scheduler.core.status import iso_precise, parse_instant, ready_of
 from ecs_scheduler.core.tenancy import forbidden
 from ecs_scheduler.core.validation import validate_spec
 from ecs_scheduler.model import names
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.model.job import JobKey
-from ecs_scheduler.model.run_request import DEFAULT_TTL_SECONDS, RECENT_INSTANTS, ScheduledEcsJobRunSpec
+from ecs_scheduler.model.run_request import DEFAULT_TTL_SECONDS, ScheduledEcsJobRunSpec
 from ecs_scheduler.model.spec import ScheduledEcsJobSpec
 from ecs_scheduler.model.status import RunOrigin, RunOutcome
 from ecs_scheduler.runtime.alarm import Alarm
@@ -39,6 +37,14 @@ from ecs_scheduler.runtime.clock import Clock
 from ecs_scheduler.runtime.events import EventRecorder
 from ecs_scheduler.runtime.jobs import JobState
 from ecs_scheduler.runtime.launching import Launcher
+from ecs_scheduler.runtime.run_request import (
+    Condition,
+    Request,
+    keep,
+    restore,
+    status_patch,
+    why_not_launched,
+)
 from ecs_scheduler.runtime.runs import Run
 from ecs_scheduler.runtime.status_sink import StatusSink
 from ecs_scheduler.runtime.tracker import Tracker
@@ -47,66 +53,6 @@ logger = logging.getLogger(__name__)
 
 WAITING_RECHECK = 2.0
 """Seconds between looks at runs that wait for their job (not created yet, or invalid)."""
-
-
-@dataclass
-class Request:
-    """One ScheduledEcsJobRun as this process knows it."""
-
-    key: JobKey
-    """The run object's namespace and name."""
-    uid: str
-    spec: ScheduledEcsJobRunSpec | None
-    created: datetime
-    owned: bool
-    phase: str | None = None
-    planned: list[datetime] | None = None
-    """The instants to run, in order (skipped ones left out); None until planned."""
-    launched: int = 0
-    in_progress: set[datetime] = field(default_factory=set)
-    launching: set[datetime] = field(default_factory=set)
-    """Instants whose launch this process has under way (not yet answered)."""
-    succeeded: int = 0
-    failed: int = 0
-    skipped: int = 0
-    total: int = 0
-    recent: list[dict[str, Any]] = field(default_factory=list)
-    started: datetime | None = None
-    completed: datetime | None = None
-    waiting_for: str | None = None
-    """Why it waits (said once), e.g. the job does not exist yet."""
-    logs: dict[datetime, list[dict[str, str]]] = field(default_factory=dict)
-    """Where the output of each instant's tasks is (status.instants[].logs)."""
-
-    @property
-    def job(self) -> JobKey:
-        assert self.spec is not None
-        return JobKey(self.key.namespace, self.spec.job_name)
-
-    @property
-    def identity(self) -> JobIdentity:
-        return JobIdentity(self.key.namespace, self.key.name, self.uid, kind=names.RUN_KIND)
-
-    @property
-    def finished(self) -> bool:
-        return self.phase in ("Succeeded", "Failed")
-
-
-def _restore(request: Request, status: Mapping[str, Any]) -> None:
-    request.phase = status.get("phase")
-    planned = status.get("planned")
-    if isinstance(planned, list):
-        request.planned = [instant for raw in planned if (instant := parse_instant(raw)) is not None]
-    for name in ("launched", "succeeded", "failed", "skipped", "total"):
-        value = status.get(name)
-        if isinstance(value, int):
-            setattr(request, name, value)
-    request.in_progress = {
-        i for raw in status.get("inProgress") or [] if (i := parse_instant(raw)) is not None
-    }
-    request.recent = [entry for entry in status.get("instants") or [] if isinstance(entry, dict)]
-    request.started = parse_instant(status.get("startTime"))
-    request.completed = parse_instant(status.get("completionTime"))
 
 
 class OnDemand:
@@ -165,7 +111,7 @@ class OnDemand:
                 f"spec.{where}" if where else "spec", str(detail["msg"]).removeprefix("Value error, ")
             )
         request = self._requests[key] = Request(key, uid, spec, created, owned)
-        _restore(request, body.get("status") or {})
+        restore(request, body.get("status") or {})
         if spec is None:
             if not request.finished:
                 self._refuse(request, problem)
@@ -354,10 +300,10 @@ class OnDemand:
             if instant in request.in_progress:
                 entry = {"scheduledTime": iso_precise(instant), "tasks": run.tasks_status(),
                          "logs": request.logs[instant]}  # fmt: skip
-                self._record(request, entry)
+                keep(request, entry)
                 self._write(request)
             return
-        outcome, reason = _why_not_launched(self._jobs.get(state.key) or state, instant, run)
+        outcome, reason = why_not_launched(self._jobs.get(state.key) or state, instant, run)
         self._instant_ended(
             request, instant, {"scheduledTime": iso_precise(instant), "outcome": outcome, "reason": reason}
         )
@@ -380,19 +326,9 @@ class OnDemand:
             request.skipped += 1
         else:
             request.failed += 1
-        self._record(request, entry)
+        keep(request, entry)
         self._write(request)
         self._alarm.ring()
-
-    def _record(self, request: Request, entry: dict[str, Any]) -> None:
-        """Keep the entry of each instant in progress and the latest finished ones."""
-        request.recent = [e for e in request.recent if e.get("scheduledTime") != entry["scheduledTime"]] + [
-            entry
-        ]
-        finished = [e for e in request.recent if e.get("outcome")]
-        if len(finished) > RECENT_INSTANTS:
-            drop = {id(e) for e in finished[: len(finished) - RECENT_INSTANTS]}
-            request.recent = [e for e in request.recent if id(e) not in drop]
 
     def _finish(self, request: Request) -> None:
         request.phase = "Failed" if request.failed else "Succeeded"
@@ -420,33 +356,14 @@ class OnDemand:
         self._events.record(request.identity, "Normal", "Waiting", why)
         self._write(request, condition=("Waiting", "True", "JobNotReady", why))
 
-    def _write(
-        self, request: Request, *, planned: bool = False, condition: tuple[str, str, str, str] | None = None
-    ) -> None:
-        patch: dict[str, Any] = {
-            "phase": request.phase,
-            "total": request.total,
-            "succeeded": request.succeeded,
-            "failed": request.failed,
-            "skipped": request.skipped,
-            "launched": request.launched,
-            "inProgress": [iso_precise(i) for i in sorted(request.in_progress)],
-            "instants": request.recent,
-            "startTime": iso(request.started) if request.started else None,
-            "completionTime": iso(request.completed) if request.completed else None,
-        }
-        if request.spec is not None and request.phase != "Pending":
-            state = self._jobs.get(request.job)
-            if state is not None:
-                patch["jobUid"] = state.identity.uid
-        if planned and request.planned is not None:
-            patch["planned"] = [iso_precise(i) for i in request.planned]
-        if condition is not None:
-            type_, status, reason, message = condition
-            patch["conditions"] = [{"type": type_, "status": status, "reason": reason, "message": message[:1024],
-                                    "lastTransitionTime": iso(self._clock.now())}]  # fmt: skip
-        elif request.phase == "Running":
-            patch["conditions"] = []
+    def _write(self, request: Request, *, planned: bool = False, condition: Condition | None = None) -> None:
+        state = (
+            self._jobs.get(request.job) if request.spec is not None and request.phase != "Pending" else None
+        )
+        job_uid = state.identity.uid if state is not None else None
+        patch = status_patch(
+            request, job_uid=job_uid, now=self._clock.now(), planned=planned, condition=condition
+        )
         self._status.write(request.key, patch)
 
     # -- Owner and time to live ------------------------------------------------------------
@@ -481,14 +398,3 @@ class OnDemand:
             await self._objects.delete_run(key.namespace, key.name, uid)
         except (TimeoutError, KubeError, OSError) as error:
             logger.warning("could not delete finished run %s: %s", key, error)
-
-
-def _why_not_launched(state: JobState, instant: datetime, run: Run | None) -> tuple[RunOutcome, str]:
-    """An instant whose launch started nothing: what the job's status says about it."""
-    for entry in reversed(state.facts.history):
-        if entry.get("scheduledTime") == iso_precise(instant):
-            return entry.get("outcome", "Failed"), str(entry.get("reason", ""))
-    if run is not None and run.launch_failures:
-        return "Failed", "not started: " + ", ".join(run.launch_failures)
-    message = ready_of(state.conditions).get("message") or "not launched"
-    return "Failed", f"not launched: {message}"
