@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import kubernetes
 import pytest
 
 from tests.e2e.awsproxy import AwsProxy, Call
 from tests.e2e.harness import KubeCluster, wait_for
 from tests.e2e.test_restarts import two_replicas
+from tests.unit.test_helm_chart import for_people, of_kind
 
 pytestmark = [pytest.mark.e2e]
 
@@ -217,3 +219,41 @@ def test_a_backfill_goes_on_after_its_leader_is_killed_each_instant_launched_onc
     finally:
         for replica in replicas.values():
             replica.stop()
+
+
+def test_the_runner_role_starts_runs_without_being_able_to_change_jobs(
+    workdir: Path, kube: KubeCluster, namespace: str
+) -> None:
+    if not kube.real:
+        pytest.skip("the test API server authorizes every request; RBAC is judged by kube-apiserver")
+    (runner,) = [
+        r for r in of_kind({}, "ClusterRole") if for_people(r) and r["metadata"]["name"].endswith("-runner")
+    ]
+    runner["metadata"]["name"] = f"{namespace}-runner"  # one per test run: cluster-scoped
+    kube.apply(runner)
+    kube.apply(
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "owner", "namespace": namespace}}
+    )
+    kube.apply({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                "metadata": {"name": "owner-runs", "namespace": namespace},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": f"{namespace}-runner"},
+                "subjects": [{"kind": "ServiceAccount", "name": "owner", "namespace": namespace}]})  # fmt: skip
+    kube.apply_job(namespace, "etl", {"taskDefinition": "sleeper-task", "schedule": NEVER_DURING_THE_TEST})
+    configuration = kubernetes.client.Configuration()
+    kubeconfig = kube.service_account_kubeconfig(
+        namespace, "owner", workdir / f"{namespace}-owner.kubeconfig"
+    )
+    kubernetes.config.load_kube_config(str(kubeconfig), client_configuration=configuration)
+    with kubernetes.client.ApiClient(configuration) as client:
+        as_owner = kubernetes.client.CustomObjectsApi(client)
+        group, version = "ecs-scheduler.dev", "v1alpha1"
+        assert as_owner.get_namespaced_custom_object(group, version, namespace, "scheduledecsjobs", "etl")
+        body = {"apiVersion": f"{group}/{version}", "kind": "ScheduledEcsJobRun", "metadata": {"name": "by-owner"},
+                "spec": {"jobName": "etl"}}  # fmt: skip
+        wait_for(lambda: as_owner.create_namespaced_custom_object(group, version, namespace, "scheduledecsjobruns", body),
+                 timeout=10, what="the owner may create a run")  # fmt: skip
+        with pytest.raises(kubernetes.client.ApiException) as refused:
+            as_owner.patch_namespaced_custom_object(group, version, namespace, "scheduledecsjobs", "etl",
+                                                    {"spec": {"suspended": True}})  # fmt: skip
+        assert refused.value.status == 403
+    wait_for(lambda: phase(kube, namespace, "by-owner", "Succeeded"), timeout=40, what="the owner's run")
