@@ -211,3 +211,51 @@ def test_after_a_restart_an_instant_in_progress_that_no_run_stands_for_is_launch
         assert [i for i, _, _ in launcher.started][1:] == [hours_ago(2)], "then on from where it was"
 
     run(scenario, state)
+
+
+def run_now_body(spec: dict[str, Any]) -> dict[str, Any]:
+    return {"metadata": {"namespace": "team", "name": "manual", "uid": "fedcba9876543210",
+                         "creationTimestamp": "2026-11-28T11:59:00Z"}, "spec": {"jobName": "hourly", **spec}}  # fmt: skip
+
+
+def test_a_runs_changes_are_checked_like_a_jobs_spec_and_refused_naming_the_field() -> None:
+    state = job_state()
+    too_much = {"container": "app", "environment": {f"V{i}": "x" * 4000 for i in range(3)}}
+
+    async def scenario(on_demand: OnDemand, launcher: Launcher, writer: Writer, events: Events) -> None:
+        on_demand.observe(run_now_body({"overrides": too_much}))
+        await settle()
+        await asyncio.sleep(0.05)
+        assert launcher.started == []
+        (condition,) = writer.patches[-1]["conditions"]
+        assert (writer.patches[-1]["phase"], condition["reason"]) == ("Failed", "InvalidRun")
+        assert (
+            condition["message"].startswith("spec.overrides: is ")
+            and "the limit is 8192" in condition["message"]
+        )
+        assert events.recorded[-1][0] == "InvalidRun"
+
+    run(scenario, state)
+
+
+def test_a_run_now_launches_once_with_a_token_of_its_own() -> None:
+    state = job_state()
+
+    async def scenario(on_demand: OnDemand, launcher: Launcher, writer: Writer, _: Events) -> None:
+        on_demand.observe(
+            run_now_body({"overrides": {"container": "app", "environment": {"DATE": "2026-11-28"}}})
+        )
+        await settle()
+        ((instant, origin, token),) = launcher.started
+        assert (instant, origin, token) == (
+            datetime(2026, 11, 28, 11, 59, tzinfo=UTC),
+            "RunNow",
+            "manual.fedcba98",
+        )
+        on_demand.observe(
+            run_now_body({"overrides": {"container": "app", "environment": {"DATE": "2026-11-28"}}})
+        )
+        await settle()
+        assert len(launcher.started) == 1, "its own status writes come back as events: nothing more starts"
+
+    run(scenario, state)
