@@ -259,3 +259,21 @@ def test_a_run_now_launches_once_with_a_token_of_its_own() -> None:
         assert len(launcher.started) == 1, "its own status writes come back as events: nothing more starts"
 
     run(scenario, state)
+
+
+def test_a_standby_keeps_the_leaders_latest_progress_and_goes_on_from_it_when_it_takes_over() -> None:
+    state = job_state()
+    planned = [iso_precise(hours_ago(h)) for h in (3, 2, 1)]
+    progress = {"phase": "Running", "planned": planned, "launched": 2, "total": 3, "succeeded": 2,
+                "instants": [{"scheduledTime": p, "outcome": "Succeeded"} for p in planned[:2]]}  # fmt: skip
+
+    async def scenario(on_demand: OnDemand, launcher: Launcher, writer: Writer, _: Events) -> None:
+        on_demand.active = False
+        backfill = {"from": planned[0], "to": planned[-1]}
+        on_demand.observe(run_body(backfill))  # created: seen while standing by
+        on_demand.observe(run_body(backfill, progress))  # the leader's progress, seen later
+        on_demand.set_active(True)
+        await settle()
+        assert [i for i, _, _ in launcher.started] == [hours_ago(1)], "only what the leader had not done"
+
+    run(scenario, state)

@@ -89,14 +89,21 @@ class OnDemand:
         self._alarm = Alarm()
         self.active = False
 
+    def set_active(self, active: bool) -> None:
+        """Leading (launch and write) or standing by (only keep the leader's latest progress)."""
+        self.active = active
+        self._alarm.ring()
+
     # -- Fed by the watch --------------------------------------------------------------
 
     def observe(self, body: Mapping[str, Any]) -> None:
         metadata = body["metadata"]
         key, uid = JobKey(metadata["namespace"], metadata["name"]), str(metadata.get("uid", ""))
         known = self._requests.get(key)
-        if known is not None and known.uid == uid:
-            return  # a run's spec cannot change: later events are its own status writes
+        if known is not None and known.uid == uid and self.active:
+            return  # a run's spec cannot change: later events are this process's own status writes
+        # Standing by, every event is the leader's progress: keep the latest, so that taking over
+        # goes on from what the leader last wrote (not from the run's creation).
         created = parse_instant(metadata.get("creationTimestamp")) or self._clock.now()
         owned = any(ref.get("kind") == names.KIND for ref in metadata.get("ownerReferences") or [])
         try:

@@ -156,7 +156,7 @@ class Scheduler:
         self._active = True
         self.metrics.leader.set(1)
         if self.on_demand is not None:
-            self.on_demand.active = True
+            self.on_demand.set_active(True)
         self.lifecycle.orphan_check_due = True
         waiting, self._standing_by = self._standing_by, {}
         for body in waiting.values():
@@ -169,7 +169,7 @@ class Scheduler:
         self._active = False
         self.metrics.leader.set(0)
         if self.on_demand is not None:
-            self.on_demand.active = False
+            self.on_demand.set_active(False)
         for key in list(self._jobs):
             self._timetable.timeline.remove(key)
             self.lifecycle.tracker.forget(key)
