@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 
+from ecs_scheduler.adapters.ecs import log_configurations_of
 from ecs_scheduler.core.arns import parse_arn
 from ecs_scheduler.core.logs import log_locations
 
@@ -40,10 +41,7 @@ def locations_of_tasks(task_arns: list[str]) -> list[dict[str, str]]:
             definition_arn = task["taskDefinitionArn"]
             if definition_arn not in definitions:
                 described = ecs.describe_task_definition(taskDefinition=definition_arn)["taskDefinition"]
-                definitions[definition_arn] = {
-                    str(c["name"]): c.get("logConfiguration")
-                    for c in described.get("containerDefinitions", [])
-                }
+                definitions[definition_arn] = log_configurations_of(described)
             found += log_locations(task["taskArn"], definitions[definition_arn])
     return found
 
