@@ -535,7 +535,7 @@ def _combinations() -> list[Case]:
         Case(
             "end before start",
             {"scheduleStart": "2030-01-01T00:00:00Z", "scheduleEnd": "2029-01-01T00:00:00Z"},
-            Invalid("spec"),
+            Refused("spec.scheduleEnd", by="cel"),
         ),
         Case("start in the year 1", {"scheduleStart": "0001-01-01T00:00:00Z"}, Invalid("spec.scheduleStart")),
         Case("end in the year 9999", {"scheduleEnd": "9999-12-31T23:59:59Z"}, Invalid("spec.scheduleEnd")),

@@ -18,6 +18,7 @@ from ecs_scheduler import __version__
 from ecs_scheduler.core.errors import SpecError
 from ecs_scheduler.core.schedule import upcoming
 from ecs_scheduler.core.validation import validate_spec
+from ecs_scheduler.core.verdict import Judge
 from ecs_scheduler.model.config import OperatorConfig, parse_rate_limits
 from ecs_scheduler.model.crd import custom_resource_definition, run_request_definition
 from ecs_scheduler.model.tenancy import TenantPolicy
@@ -188,12 +189,46 @@ def _parser() -> argparse.ArgumentParser:
         help="the operator's own AWS account (default: read with STS GetCallerIdentity at start); cluster "
         "and task definition ARNs of other accounts match only whole-ARN tenant patterns [ECS_SCHEDULER_ACCOUNT_ID]",
     )
+    run.add_argument(
+        "--admission-port",
+        type=int,
+        default=_env_int("ADMISSION_PORT", 0),
+        help="serve the validating admission webhook over HTTPS on this port (0: off); needs "
+        "--admission-cert-file and --admission-key-file [ECS_SCHEDULER_ADMISSION_PORT]",
+    )
+    run.add_argument(
+        "--admission-address",
+        default=_env("ADMISSION_ADDRESS", "0.0.0.0"),
+        help="address the webhook listens on",
+    )
+    run.add_argument(
+        "--admission-cert-file", default=_env("ADMISSION_CERT_FILE"), help="the webhook's certificate (PEM)"
+    )
+    run.add_argument(
+        "--admission-key-file", default=_env("ADMISSION_KEY_FILE"), help="the webhook certificate's key (PEM)"
+    )
     run.add_argument("--lease-duration", type=float, default=_env_float("LEASE_DURATION", 15))
     run.add_argument("--lease-retry", type=float, default=_env_float("LEASE_RETRY", 2))
 
     crd = commands.add_parser("crd", help="print a CustomResourceDefinition generated from the model")
     crd.add_argument(
         "--kind", choices=["job", "run"], default="job", help="ScheduledEcsJob or ScheduledEcsJobRun"
+    )
+
+    validate = commands.add_parser(
+        "validate", help="check manifests offline as the admission webhook does (for CI); exit 1 on any error"
+    )
+    _judge_arguments(validate)
+    plan = commands.add_parser(
+        "plan", help="print a job's next fires and the exact ECS requests it would send"
+    )
+    _judge_arguments(plan)
+    plan.add_argument("-n", type=int, default=5, help="how many fires to list")
+    plan.add_argument(
+        "--started-by", default=_env("STARTED_BY", "ecs-scheduler"), help="RunTask startedBy marker"
+    )
+    plan.add_argument(
+        "--raw", action="store_true", help="each body exactly as botocore sends it, on one line"
     )
 
     preview = commands.add_parser("next", help="print the next fire instants of a schedule")
@@ -203,6 +238,61 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("-n", type=int, default=5)
     preview.add_argument("--identity", default="default/preview", help="namespace/name that seeds H and ?")
     return parser
+
+
+def _judge_arguments(command: argparse.ArgumentParser) -> None:
+    """What a verdict depends on besides the manifest: the operator's defaults and tenant policy."""
+    command.add_argument(
+        "-f", "--filename", action="append", required=True, metavar="PATH",
+        help="a manifest file, a directory of them, or - for standard input (kustomize build | ...); repeatable",
+    )  # fmt: skip
+    command.add_argument("--namespace", default="default", help="for documents that name none")
+    command.add_argument(
+        "--tenant-policy", type=Path, help="the operator's tenant policy file (--tenant-policy)"
+    )
+    command.add_argument("--account-id", help="the operator's AWS account, as tenant patterns read it")
+    command.add_argument(
+        "--cluster", default=_env("CLUSTER", "default"), help="the operator's default cluster"
+    )
+    command.add_argument(
+        "--region", default=_env("REGION", os.environ.get("AWS_REGION")), help="default region"
+    )
+
+
+def _judge(args: argparse.Namespace) -> Judge:
+    from ecs_scheduler.adapters.ecs_model import EcsModel
+
+    return Judge(
+        args.cluster, args.region, _tenant_policy(args.tenant_policy), args.account_id, EcsModel().problems
+    )
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from ecs_scheduler.tools import manifests, validate
+
+    findings = validate.check(manifests.read(args.filename), _judge(args), namespace=args.namespace,
+                              now=datetime.now(UTC))  # fmt: skip
+    return validate.report(findings)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from ecs_scheduler.model import names
+    from ecs_scheduler.tools import manifests
+    from ecs_scheduler.tools.plan import PlanSettings, plan_lines
+
+    settings = PlanSettings(
+        _judge(args), args.namespace, datetime.now(UTC), args.n, args.started_by, args.raw
+    )
+    failed = False
+    for document in manifests.read(args.filename):
+        if document.error is not None:
+            print(f"{document.where}: {document.error}", file=sys.stderr)
+            failed = True
+        elif document.kind == names.KIND:
+            lines = plan_lines(document, settings)
+            failed |= lines[0].startswith(document.where)
+            print("\n".join(lines) + "\n")
+    return 1 if failed else 0
 
 
 def crd_yaml(kind: str = "job") -> str:
@@ -251,7 +341,10 @@ def _tenant_policy(path: Path | None) -> TenantPolicy | None:
 def _run(args: argparse.Namespace) -> int:
     import kopf
 
-    import ecs_scheduler.handlers.watch  # noqa: F401  (registers the handlers)
+    import ecs_scheduler.handlers.watch  # registers the handlers
+
+    if args.admission_port:
+        import ecs_scheduler.handlers.admission  # noqa: F401  (kopf refuses handlers without a server)
 
     handler = logging.StreamHandler()
     if args.log_json:
@@ -293,6 +386,10 @@ def _run(args: argparse.Namespace) -> int:
         lease_retry=args.lease_retry,
         tenant_policy=_tenant_policy(args.tenant_policy),
         account_id=args.account_id or None,
+        admission_port=args.admission_port or None,
+        admission_address=args.admission_address,
+        admission_cert_file=args.admission_cert_file or None,
+        admission_key_file=args.admission_key_file or None,
     )
     stop = asyncio.Event()  # set when leadership is lost: the process exits, a new pod stands by
     with asyncio.Runner() as runner:
@@ -353,6 +450,16 @@ def kopf_arguments(config: OperatorConfig, stop: asyncio.Event) -> dict[str, Any
     # A worker keeps its slot while idle, so it leaves at once (kopf's default lingers 5 s).
     settings.queueing.worker_limit = KOPF_WORKERS
     settings.queueing.idle_timeout = KOPF_WORKER_IDLE
+    if config.admission_port:
+        # The chart owns the ValidatingWebhookConfiguration (managed=None): kopf would otherwise
+        # rewrite it from every replica, and need cluster-wide rights to do so.
+        settings.admission.server = kopf.WebhookServer(
+            addr=config.admission_address,
+            port=config.admission_port,
+            certfile=config.admission_cert_file,
+            pkeyfile=config.admission_key_file,
+        )
+        settings.admission.managed = None
     return {
         "standalone": True,
         "clusterwide": not config.namespaces,
@@ -394,11 +501,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"--assume-role-duration must be {MIN_ROLE_DURATION}-{MAX_ROLE_DURATION} seconds: botocore "
                 "refreshes a session 15 minutes before it ends, so a shorter one would be refreshed on every call"
             )
+        if args.admission_port and not (args.admission_cert_file and args.admission_key_file):
+            parser.error(
+                "--admission-port needs --admission-cert-file and --admission-key-file (the API server calls it over HTTPS)"
+            )
     if args.command == "crd":
         sys.stdout.write(crd_yaml(args.kind))
         return 0
     if args.command == "next":
         return _next(args)
+    if args.command in ("validate", "plan"):
+        try:
+            return _validate(args) if args.command == "validate" else _plan(args)
+        except (OSError, ValueError) as error:  # the tenant policy file: unreadable or not a policy
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     if (missing := _no_kubernetes_credentials()) is not None:
         print(f"error: no Kubernetes credentials: {missing}", file=sys.stderr)
         return 2

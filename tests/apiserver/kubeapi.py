@@ -12,8 +12,11 @@ It serves, over real HTTP:
   change status; generation grows only when something outside metadata and status changes;
 - an optional record of every request (verb, group, resource, subresource, namespace), from
   which the chart's RBAC rules are checked.
-What it does not do: authentication, admission webhooks, CEL rules; field selectors are
-equality terms only.
+- validating admission webhooks (admission.py): ValidatingWebhookConfigurations with `url`
+  client configs are called over HTTPS with their caBundle, as kube-apiserver calls them;
+- `?dryRun=All`: every check, nothing stored.
+What it does not do: authentication, mutating webhooks, webhooks behind a Service (only `url`),
+CEL rules; field selectors are equality terms only.
 """
 
 import argparse
@@ -27,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import admission  # sibling modules: this file runs as a script, its directory on sys.path
 import jsonpatch
 import jsonschema
 import tables  # a sibling module: this file runs as a script, its directory on sys.path
@@ -92,6 +96,13 @@ BUILTINS = [
     Resource("", "v1", "namespaces", "Namespace", namespaced=False),
     Resource("", "v1", "events", "Event", namespaced=True),
     Resource("", "v1", "secrets", "Secret", namespaced=True),
+    Resource(
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingwebhookconfigurations",
+        "ValidatingWebhookConfiguration",
+        namespaced=False,
+    ),
     Resource("events.k8s.io", "v1", "events", "Event", namespaced=True),
     Resource("coordination.k8s.io", "v1", "leases", "Lease", namespaced=True),
     Resource(
@@ -102,6 +113,9 @@ BUILTINS = [
         namespaced=False,
     ),
 ]
+
+
+VALIDATING_WEBHOOKS = ("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations")
 
 
 def now_iso() -> str:
@@ -237,9 +251,11 @@ class Store:
             raise ApiError(422, "Invalid", f'{resource.kind} "{name}" is invalid: {details}')
         return pruned
 
-    def create(self, resource: Resource, namespace: str | None, body: Obj) -> Obj:
+    def create(self, resource: Resource, namespace: str | None, body: Obj, *, dry_run: bool = False) -> Obj:
         obj = copy.deepcopy(body)
         meta = obj.setdefault("metadata", {})
+        if resource.plural == "namespaces" and meta.get("name"):  # as kube-apiserver labels every one
+            meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
         if not meta.get("name"):
@@ -258,8 +274,10 @@ class Store:
         meta = obj["metadata"]
         if resource.status_subresource:
             obj.pop("status", None)
-        meta.update(uid=str(uuid.uuid4()), creationTimestamp=now_iso(), generation=1,
-                    resourceVersion=self._next_revision())  # fmt: skip
+        meta.update(uid=str(uuid.uuid4()), creationTimestamp=now_iso(), generation=1)
+        if dry_run:
+            return obj
+        meta["resourceVersion"] = self._next_revision()
         store[key] = obj
         self._emit(resource, "ADDED", obj)
         if resource.plural == "customresourcedefinitions":
@@ -290,7 +308,14 @@ class Store:
         return obj
 
     def update(
-        self, resource: Resource, namespace: str | None, name: str, new: Obj, subresource: str | None
+        self,
+        resource: Resource,
+        namespace: str | None,
+        name: str,
+        new: Obj,
+        subresource: str | None,
+        *,
+        dry_run: bool = False,
     ) -> Obj:
         old = self.get(resource, namespace, name)
         wanted_rv = new.get("metadata", {}).get("resourceVersion")
@@ -319,8 +344,8 @@ class Store:
         outside = lambda o: {k: v for k, v in o.items() if k not in ("metadata", "status")}  # noqa: E731
         if outside(obj) != outside(old):
             obj["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
-        if obj == old:
-            return old  # a no-op write keeps the resourceVersion and emits nothing
+        if obj == old or dry_run:
+            return old if obj == old else obj  # a no-op write keeps the resourceVersion and emits nothing
         obj["metadata"]["resourceVersion"] = self._next_revision()
         self.objects[(resource.group, resource.version, resource.plural)][(namespace or "", name)] = obj
         if obj["metadata"].get("deletionTimestamp") and not obj["metadata"].get("finalizers"):
@@ -329,7 +354,7 @@ class Store:
         return obj
 
     def patch(self, resource: Resource, namespace: str | None, name: str, content_type: str, patch: Any,
-              subresource: str | None) -> Obj:  # fmt: skip
+              subresource: str | None, *, dry_run: bool = False) -> Obj:  # fmt: skip
         old = self.get(resource, namespace, name)
         if "json-patch" in content_type:
             try:
@@ -340,7 +365,7 @@ class Store:
             new = merge_patch(old, patch)
         if isinstance(patch, dict) and "resourceVersion" not in patch.get("metadata", {}):
             new.setdefault("metadata", {})["resourceVersion"] = old["metadata"]["resourceVersion"]
-        return self.update(resource, namespace, name, new, subresource)
+        return self.update(resource, namespace, name, new, subresource, dry_run=dry_run)
 
     def delete(self, resource: Resource, namespace: str | None, name: str) -> Obj:
         obj = self.get(resource, namespace, name)
@@ -405,6 +430,24 @@ class ApiServer:
                 f"the server could not find the requested resource ({group}/{version}/{plural})",
             )
         return Route(resource, namespace, name, sub)
+
+    async def _admit(self, route: Route, operation: str, obj: Obj, old: Obj | None) -> None:
+        """The validating webhooks' say on a write, before it is stored."""
+        resource = route.resource
+        configurations = self.store.listing(self.store.resources[VALIDATING_WEBHOOKS], None)
+        if not configurations:
+            return
+        namespace = obj.get("metadata", {}).get("namespace", "")
+        labels = {}
+        if resource.namespaced:
+            found = self.store.objects[("", "v1", "namespaces")].get(("", namespace))
+            labels = (found or {}).get("metadata", {}).get("labels") or {}
+        target = admission.Target(resource.group, resource.version, resource.plural, resource.kind,
+                                  resource.namespaced, route.subresource, operation)  # fmt: skip
+        try:
+            await admission.admit(configurations, labels, target, obj, old)
+        except admission.Refusal as refusal:
+            raise ApiError(refusal.code, refusal.reason, refusal.message) from None
 
     def _record(self, verb: str, route: Route) -> None:
         """Note the request; it is written with its response code (watches: when they start)."""
@@ -475,23 +518,31 @@ class ApiServer:
                 f"the body of the request was in an unknown format: {request.content_type}",
             )
         body = await request.json() if request.can_read_body else {}
+        dry_run = request.query.get("dryRun") == "All"
         if method == "POST":
             self._record("create", route)
-            return web.json_response(self.store.create(route.resource, route.namespace, body), status=201)
+            created = self.store.create(route.resource, route.namespace, body, dry_run=True)
+            await self._admit(route, "CREATE", created, None)
+            if not dry_run:
+                created = self.store.create(route.resource, route.namespace, body)
+            return web.json_response(created, status=201)
         if route.name is None:
             raise ApiError(405, "MethodNotAllowed", f"{method} on a collection")
-        if method == "PUT":
-            self._record("update", route)
-            return web.json_response(
-                self.store.update(route.resource, route.namespace, route.name, body, route.subresource)
-            )
-        if method == "PATCH":
-            self._record("patch", route)
-            return web.json_response(
-                self.store.patch(
-                    route.resource, route.namespace, route.name, request.content_type, body, route.subresource
-                )
-            )
+        if method in ("PUT", "PATCH"):
+            self._record("update" if method == "PUT" else "patch", route)
+            old = copy.deepcopy(self.store.get(route.resource, route.namespace, route.name))
+
+            def write(dry: bool) -> Obj:
+                if method == "PUT":
+                    return self.store.update(
+                        route.resource, route.namespace, route.name, body, route.subresource, dry_run=dry
+                    )
+                return self.store.patch(route.resource, route.namespace, route.name, request.content_type,
+                                        body, route.subresource, dry_run=dry)  # fmt: skip
+
+            updated = write(True)
+            await self._admit(route, "UPDATE", updated, old)
+            return web.json_response(updated if dry_run else write(False))
         if method == "DELETE":
             self._record("delete", route)
             return web.json_response(self.store.delete(route.resource, route.namespace, route.name))

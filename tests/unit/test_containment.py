@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from ecs_scheduler.core import validation
+from ecs_scheduler.core import verdict as verdict_module
 from ecs_scheduler.core.validation import ValidJob
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.model.launch import RunTaskCall, RunTaskOutcome
-from ecs_scheduler.runtime import intake as intake_module
 from ecs_scheduler.runtime import scheduler as scheduler_module
 from ecs_scheduler.runtime.clock import SystemClock
 from ecs_scheduler.runtime.scheduler import Scheduler
@@ -140,7 +140,7 @@ def test_one_failing_job_stops_alone(
             return job
         return ValidJob(job.spec, FailingSchedule(job.schedule, good_calls))
 
-    monkeypatch.setattr(intake_module, "validate_spec", validate)
+    monkeypatch.setattr(verdict_module, "validate_spec", validate)
     boundary, scheduler = asyncio.run(run_for(3.5, [body("good"), body("bad", **spec)]))
     assert boundary.run_tasks.get("team/good", 0) >= 3, boundary.run_tasks
     ready = boundary.ready("team/bad")

@@ -52,7 +52,7 @@ def _field_path(location: tuple[int | str, ...]) -> str:
     return path
 
 
-def _first_error(error: ValidationError) -> SpecError:
+def spec_error_of(error: ValidationError) -> SpecError:
     detail = error.errors(include_url=False)[0]
     message = str(detail["msg"]).removeprefix("Value error, ")
     return SpecError(_field_path(tuple(detail["loc"])), message)
@@ -76,7 +76,7 @@ def validate_spec(
     try:
         spec = ScheduledEcsJobSpec.model_validate(raw)
     except ValidationError as error:
-        raise _first_error(error) from None
+        raise spec_error_of(error) from None
     region = spec.region or default_region
     if (mismatch := region_mismatch(spec, region)) is not None:
         raise mismatch

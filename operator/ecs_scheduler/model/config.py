@@ -1,6 +1,7 @@
 """The operator's own settings, from flags and environment variables."""
 
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 from ecs_scheduler.model.tenancy import TenantPolicy
 
@@ -97,7 +98,21 @@ class OperatorConfig:
     """Which clusters, task definition families and roles each namespace's jobs may use."""
     account_id: str | None = None
     """The operator's own AWS account; None: read with STS GetCallerIdentity at start."""
+    admission_port: int | None = None
+    """Serve the validating admission webhook (HTTPS) on this port; None: no webhook."""
+    admission_address: str = "0.0.0.0"
+    admission_cert_file: str | None = None
+    admission_key_file: str | None = None
+    """The webhook's serving certificate and key (PEM), e.g. from the chart's Secret."""
     extra: dict[str, str] = field(default_factory=dict)
+
+    def serves(self, namespace: str) -> bool:
+        """Whether jobs in `namespace` are this operator's: it matches an inclusive entry of
+        `namespaces` (all when there is none) and no `!` entry (globs as kopf reads them)."""
+        inclusions = [n for n in self.namespaces if not n.startswith("!")]
+        exclusions = [n[1:] for n in self.namespaces if n.startswith("!")]
+        included = not inclusions or any(fnmatchcase(namespace, n) for n in inclusions)
+        return included and not any(fnmatchcase(namespace, n) for n in exclusions)
 
     @property
     def namespaces_are_names(self) -> bool:

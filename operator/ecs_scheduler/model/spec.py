@@ -7,7 +7,7 @@ Every field carries a description because the CRD is generated from this module 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from ecs_scheduler.model import limits
 from ecs_scheduler.model.base import ApiModel
@@ -438,12 +438,6 @@ class ScheduledEcsJobSpec(ApiModel):
             raise ValueError("launchType and capacityProviderStrategy are mutually exclusive")
         if self.max_count is not None and self.max_count < self.task_count:
             raise ValueError("maxCount must be greater than or equal to taskCount")
-        if (
-            self.schedule_start is not None
-            and self.schedule_end is not None
-            and self.schedule_end <= self.schedule_start
-        ):
-            raise ValueError("scheduleEnd must be after scheduleStart")
         return self
 
     @field_validator("schedule_start", "schedule_end")
@@ -453,6 +447,14 @@ class ScheduledEcsJobSpec(ApiModel):
             raise ValueError(f"must be in the years {limits.FIRST_YEAR}-{limits.LAST_YEAR - 1}")
         if value is not None and value.tzinfo is None:
             raise ValueError("must carry a time zone offset (RFC 3339), for example 2026-01-01T00:00:00Z")
+        return value
+
+    @field_validator("schedule_end")
+    @classmethod
+    def _after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("schedule_start")
+        if value is not None and start is not None and value <= start:
+            raise ValueError("scheduleEnd must be after scheduleStart")
         return value
 
     @field_validator("tags")
@@ -511,6 +513,12 @@ SPEC_CEL_RULES = (
         "rule": "!has(self.maxCount) || self.maxCount >= (has(self.taskCount) ? self.taskCount : 1)",
         "message": "maxCount must be greater than or equal to taskCount",
         "fieldPath": ".maxCount",
+    },
+    {
+        "rule": "!has(self.scheduleStart) || !has(self.scheduleEnd) "
+        "|| timestamp(self.scheduleEnd) > timestamp(self.scheduleStart)",
+        "message": "scheduleEnd must be after scheduleStart",
+        "fieldPath": ".scheduleEnd",
     },
 )
 

@@ -17,8 +17,9 @@ from ecs_scheduler.core.plan import JobIdentity
 from ecs_scheduler.core.requests import RequestCheck
 from ecs_scheduler.core.status import Readiness, iso_precise, parse_instant, ready_of, schedule_readiness
 from ecs_scheduler.core.taskdef import Registered
-from ecs_scheduler.core.tenancy import forbidden, scope_of
-from ecs_scheduler.core.validation import ValidJob, validate_spec
+from ecs_scheduler.core.tenancy import scope_of
+from ecs_scheduler.core.validation import ValidJob
+from ecs_scheduler.core.verdict import Judge
 from ecs_scheduler.model import names
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.model.job import JobKey
@@ -79,7 +80,7 @@ class Intake:
         self._lifecycle = lifecycle
         self._background = background
         self._listing_over = listing_over
-        self._request_check = request_check
+        self._judge = Judge.of_operator(config, request_check)
         self._listing = False
         self._held: list[JobKey] = []
         self._listing_quiet: asyncio.TimerHandle | None = None
@@ -135,21 +136,15 @@ class Intake:
     ) -> tuple[ValidJob | None, Rejection | None]:
         """The job, or why it may not run; sets the job's AWS scope."""
         config, key = self._config, state.key
-        try:
-            job = validate_spec(spec, identity=str(key), now=now, check=self._request_check,
-                                default_cluster=config.default_cluster, default_region=config.default_region)  # fmt: skip
-        except SpecError as error:
-            return None, (error, "InvalidSpec")
-        except Exception as error:  # the operator never crashes on a spec
-            logger.exception("unexpected error validating %s", key)
-            return None, (SpecError("spec", f"could not be read: {error}"), "InvalidSpec")
-        policy = config.tenant_policy
-        denied = forbidden(policy, namespace=key.namespace, spec=job.spec, default_cluster=config.default_cluster,
-                           home_account=config.account_id)  # fmt: skip
+        verdict = self._judge(spec, namespace=key.namespace, name=key.name, now=now)
+        if verdict.job is None:
+            assert verdict.error is not None and verdict.reason is not None
+            return None, (verdict.error, verdict.reason)
+        job, policy = verdict.job, config.tenant_policy
         state.scope = scope_of(
             policy, namespace=key.namespace, spec=job.spec, default_region=config.default_region
         )
-        return job, ((denied, "Forbidden") if denied is not None else None)
+        return job, ((verdict.error, verdict.reason) if verdict.error and verdict.reason else None)
 
     # -- The initial list ---------------------------------------------------------------
 

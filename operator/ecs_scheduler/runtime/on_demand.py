@@ -23,8 +23,7 @@ from ecs_scheduler.core.logs import log_locations
 from ecs_scheduler.core.on_demand import already_run, backfill_instants, run_spec, run_token_name
 from ecs_scheduler.core.requests import RequestCheck
 from ecs_scheduler.core.status import iso_precise, parse_instant, ready_of
-from ecs_scheduler.core.tenancy import forbidden
-from ecs_scheduler.core.validation import validate_spec
+from ecs_scheduler.core.verdict import Judge
 from ecs_scheduler.model import names
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.model.job import JobKey
@@ -83,7 +82,7 @@ class OnDemand:
         self._ecs = ecs
         self._events = events
         self._background = background
-        self._request_check = request_check
+        self._judge = Judge.of_operator(config, request_check)
         self._requests: dict[JobKey, Request] = {}
         self._expiries: list[tuple[datetime, JobKey, str]] = []
         self._alarm = Alarm()
@@ -216,14 +215,10 @@ class OnDemand:
         spec = run_spec(state.job.spec, request.spec)
         if spec is state.job.spec:
             return spec
-        config = self._config
         raw = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
-        validate_spec(raw, identity=str(state.key), now=self._clock.now(), check=self._request_check,
-                      default_cluster=config.default_cluster, default_region=config.default_region)  # fmt: skip
-        denied = forbidden(config.tenant_policy, namespace=state.key.namespace, spec=spec,
-                           default_cluster=config.default_cluster, home_account=config.account_id)  # fmt: skip
-        if denied is not None:
-            raise denied
+        verdict = self._judge(raw, namespace=state.key.namespace, name=state.key.name, now=self._clock.now())
+        if verdict.error is not None:
+            raise verdict.error
         return spec
 
     def _plan(self, request: Request, state: JobState) -> None:

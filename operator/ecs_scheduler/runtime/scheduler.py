@@ -20,6 +20,7 @@ from ecs_scheduler.adapters.taskqueue import TaskEventQueue
 from ecs_scheduler.adapters.triggers import TriggerSource
 from ecs_scheduler.core.requests import RequestCheck
 from ecs_scheduler.core.status import Readiness, ready_of
+from ecs_scheduler.core.verdict import Judge
 from ecs_scheduler.model import names
 from ecs_scheduler.model.config import OperatorConfig
 from ecs_scheduler.model.job import JobKey
@@ -85,6 +86,8 @@ class Scheduler:
     ) -> None:
         self.metrics = metrics = metrics or Metrics()
         self._config = config
+        self.judge = Judge.of_operator(config, request_check)
+        """The verdict on a spec, as the Ready condition gives it (the admission webhook's too)."""
         self._clock = clock
         self._kube = kube
         self._background = background = Background(on_job_error=self._fault)
