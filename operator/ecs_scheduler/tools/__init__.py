@@ -1,0 +1,1 @@
+"""Offline tools of the `ecs-scheduler` command: validate, plan, import."""
