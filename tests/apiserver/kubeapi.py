@@ -96,6 +96,7 @@ BUILTINS = [
     Resource("", "v1", "namespaces", "Namespace", namespaced=False),
     Resource("", "v1", "events", "Event", namespaced=True),
     Resource("", "v1", "secrets", "Secret", namespaced=True),
+    Resource("", "v1", "services", "Service", namespaced=True),
     Resource(
         "admissionregistration.k8s.io",
         "v1",

@@ -266,3 +266,40 @@ def _accepted(kube: KubeCluster, namespace: str, name: str, spec: dict[str, Any]
             return False
         raise
     return True
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"watchNamespaces": ["team-a", "!team-a-legacy"]},
+        {"admission": {"certificate": {"source": "cert-manager"}}},
+    ],
+    ids=["helm certificate", "named namespaces", "cert-manager"],
+)
+def test_the_charts_webhook_objects_are_accepted_by_the_api_server(
+    kube: KubeCluster, own_namespace: str, values: dict[str, Any]
+) -> None:
+    """Server-side dry run of what the chart renders for the webhook (cert-manager's own kinds
+    excepted: no cert-manager here): the real API server validates every field of them."""
+    import helm_python as helm
+    import yaml
+
+    chart = helm.Chart.load(str(Path(__file__).resolve().parents[2] / "helm" / "ecs-scheduler"))
+    rendered = chart.render(values, name="ops", namespace=own_namespace, is_install=True)
+    documents = [
+        d for path, text in rendered.items() if path.endswith(".yaml") for d in yaml.safe_load_all(text) if d
+    ]
+    wanted = [d for d in documents if d["kind"] in ("Secret", "Service", "ValidatingWebhookConfiguration")
+              and "admission" in d["metadata"]["name"] + json.dumps(d.get("webhooks", ""))]  # fmt: skip
+    assert {d["kind"] for d in wanted} >= {"Service", "ValidatingWebhookConfiguration"}
+    admission_api = kubernetes.client.AdmissionregistrationV1Api(kube.api_client)
+    for document in wanted:
+        if document["kind"] == "Secret":
+            kube.core.create_namespaced_secret(own_namespace, document, dry_run="All")
+        elif document["kind"] == "Service":
+            kube.core.create_namespaced_service(own_namespace, document, dry_run="All")
+        else:
+            admission_api.create_validating_webhook_configuration(document, dry_run="All")
+    names = [c.metadata.name for c in admission_api.list_validating_webhook_configuration().items]
+    assert not any(name.startswith("ops-") for name in names), "a dry run stores nothing"

@@ -20,7 +20,7 @@ NAMESPACE = "ecs-system"
 KUBERNETES_VERSIONS = [
     f"1.{minor}.0" for minor in range(25, int(kubernetes_validate.latest_version().split(".")[1]) + 1)
 ]
-NOT_BUILT_IN = {"ServiceMonitor"}  # a Prometheus Operator CRD: checked by hand below
+NOT_BUILT_IN = {"ServiceMonitor", "Certificate", "Issuer"}  # Prometheus Operator's and cert-manager's CRDs
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "defaults": {},
@@ -39,6 +39,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "notifications": {"webhooks": {"enabled": True, "internalHosts": ["hooks.ci.svc"]}},
     },
     "single replica": {"replicaCount": 1, "leaderElection": {"enabled": False}},
+    "cert-manager": {"admission": {"failurePolicy": "Ignore", "certificate": {"source": "cert-manager",
+                                   "issuerRef": {"name": "cluster-ca", "kind": "ClusterIssuer"}}}},
+    "no admission webhook": {"admission": {"enabled": False}},
     "tenant guard": {"tenants": {"team-a": {"clusters": ["batch"], "taskDefinitionFamilies": ["team-a-*"]},
                                  "*": {"clusters": ["default"]}}},
 }  # fmt: skip
@@ -89,7 +92,9 @@ def test_service_monitor_scrapes_the_metrics_port() -> None:
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
-    (service,) = of_kind(VARIANTS["everything on"], "Service")
+    (service,) = [
+        s for s in of_kind(VARIANTS["everything on"], "Service") if s["metadata"]["name"].endswith("-metrics")
+    ]
     assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
 
 

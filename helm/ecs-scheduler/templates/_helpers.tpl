@@ -86,3 +86,36 @@ ECS rate limits as the operator's flag takes them: "RunTask=20/50,DescribeTasks=
 {{- end -}}
 {{- join "," $entries -}}
 {{- end -}}
+
+{{/* The webhook's namespaceSelector, following watchNamespaces: names become In, `!name`
+NotIn. A glob cannot be a label selector: then every namespace calls the webhook, and the
+operator allows at once what it does not serve (it matches globs as it watches). */}}
+{{- define "ecs-scheduler.admissionNamespaceSelector" -}}
+{{- $names := list }}{{- $excluded := list }}{{- $globs := false }}
+{{- range .Values.watchNamespaces }}
+{{- if hasPrefix "!" . }}
+{{- $name := trimPrefix "!" . }}
+{{- if or (contains "*" $name) (contains "?" $name) (contains "[" $name) }}{{ $globs = true }}{{ else }}{{ $excluded = append $excluded $name }}{{ end }}
+{{- else if or (contains "*" .) (contains "?" .) (contains "[" .) }}
+{{- $globs = true }}
+{{- else }}
+{{- $names = append $names . }}
+{{- end }}
+{{- end }}
+{{- if or (and $names (not $globs)) $excluded }}
+namespaceSelector:
+  matchExpressions:
+    {{- if and $names (not $globs) }}
+    - key: kubernetes.io/metadata.name
+      operator: In
+      values: {{ toJson $names }}
+    {{- end }}
+    {{- if $excluded }}
+    - key: kubernetes.io/metadata.name
+      operator: NotIn
+      values: {{ toJson $excluded }}
+    {{- end }}
+{{- else }}
+namespaceSelector: {}
+{{- end }}
+{{- end }}
