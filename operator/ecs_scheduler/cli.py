@@ -231,6 +231,34 @@ def _parser() -> argparse.ArgumentParser:
         "--raw", action="store_true", help="each body exactly as botocore sends it, on one line"
     )
 
+    importing = commands.add_parser(
+        "import", help="write a ScheduledEcsJob manifest for every job of a classic ECS Scheduler"
+    )
+    source = importing.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--from", dest="rest", metavar="URL", help="its REST API, e.g. http://webapi:5000 (gives lastRun)"
+    )
+    source.add_argument("--sqlite", metavar="FILE", help="its SQLite job store")
+    source.add_argument("--s3", metavar="S3_URI", help="its S3 job store, s3://bucket/prefix")
+    source.add_argument("--dynamodb", metavar="TABLE", help="its DynamoDB job store")
+    importing.add_argument(
+        "-o", "--output", type=Path, help="directory for one manifest per job (default: stdout)"
+    )
+    importing.add_argument("--namespace", help="namespace of the manifests (default: none, kubectl's)")
+    importing.add_argument(
+        "--suspended", action=argparse.BooleanOptionalAction, default=None,
+        help="--suspended: every job suspended (the first step of a cut-over); --no-suspended: none; "
+        "default: as each classic job is",
+    )  # fmt: skip
+    importing.add_argument("--region", default=os.environ.get("AWS_REGION"), help="for --s3 and --dynamodb")
+    importing.add_argument(
+        "--aws-endpoint-url", default=_env("AWS_ENDPOINT_URL"), help="for --s3 and --dynamodb"
+    )
+    importing.add_argument("--tenant-policy", type=Path, help="judge the manifests with this tenant policy")
+    importing.add_argument(
+        "--cluster", default=_env("CLUSTER", "default"), help="the operator's default cluster"
+    )
+
     preview = commands.add_parser("next", help="print the next fire instants of a schedule")
     preview.add_argument("schedule")
     preview.add_argument("--syntax", choices=["Cron", "EcsScheduler"], default="Cron")
@@ -293,6 +321,30 @@ def _plan(args: argparse.Namespace) -> int:
             failed |= lines[0].startswith(document.where)
             print("\n".join(lines) + "\n")
     return 1 if failed else 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    import boto3
+
+    from ecs_scheduler.adapters.ecs_model import EcsModel
+    from ecs_scheduler.tools import classic_sources, import_command
+
+    def client(service: str) -> object:
+        return boto3.client(service, region_name=args.region, endpoint_url=args.aws_endpoint_url)
+
+    if args.rest:
+        jobs = list(classic_sources.from_rest(args.rest))
+    elif args.sqlite:
+        jobs = list(classic_sources.from_sqlite(args.sqlite))
+    elif args.s3:
+        jobs = list(classic_sources.from_s3(args.s3, client("s3")))
+    else:
+        jobs = list(classic_sources.from_dynamodb(args.dynamodb, client("dynamodb")))
+    judge = Judge(args.cluster, args.region, _tenant_policy(args.tenant_policy), None, EcsModel().problems)
+    results = import_command.import_jobs(jobs, judge=judge, now=datetime.now(UTC), namespace=args.namespace,
+                                         suspended=args.suspended)  # fmt: skip
+    import_command.write(results, args.output)
+    return 0 if all(r.manifest is not None for r in results) else 1
 
 
 def crd_yaml(kind: str = "job") -> str:
@@ -510,6 +562,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "next":
         return _next(args)
+    if args.command == "import":
+        import sqlite3
+
+        import botocore.exceptions
+
+        try:
+            return _import(args)
+        except (OSError, ValueError, sqlite3.Error, botocore.exceptions.BotoCoreError,
+                botocore.exceptions.ClientError) as error:  # an unreachable API, a missing store, bad JSON  # fmt: skip
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     if args.command in ("validate", "plan"):
         try:
             return _validate(args) if args.command == "validate" else _plan(args)

@@ -21,6 +21,11 @@ JOB_TAG = f"{GROUP}/job"
 SCHEDULED_AT_TAG = f"{GROUP}/scheduled-at"
 RUN_NOW_ANNOTATION = f"{GROUP}/run-now"
 """Setting this annotation to a new value starts one run at once."""
+RESUME_AFTER_ANNOTATION = f"{GROUP}/resume-after"
+"""The last instant of the job that ran elsewhere (the classic ECS Scheduler's lastRun, written by
+`ecs-scheduler import`): until the job has fired here, its schedule resumes after this instant."""
+CLASSIC_ID_ANNOTATION = f"{GROUP}/classic-id"
+"""The job's id in the classic ECS Scheduler it was imported from."""
 
 USER_AGENT = f"ecs-scheduler/{__version__}"
 """How the operator names itself to Kubernetes (audit logs, the tests' request record tell its

@@ -48,12 +48,19 @@ def _fingerprint(uid: str, spec: Any) -> str:
 
 def _resume_point(body: Mapping[str, Any]) -> datetime | None:
     """The instant after which instants are due when a job is first seen by this process:
-    the last one handled, or (never handled) the job's creation, as CronJob does."""
+    the last one handled, or (never handled here) the last one run elsewhere before a hand-over,
+    or the job's creation, as CronJob does."""
     status = body.get("status") or {}
     for value in (status.get("lastScheduleTime"), status.get("lastRun"), status.get("lastTriggerCheck")):
         if (instant := parse_instant(value)) is not None:
             return instant
-    return parse_instant(body["metadata"].get("creationTimestamp"))
+    return _handed_over(body) or parse_instant(body["metadata"].get("creationTimestamp"))
+
+
+def _handed_over(body: Mapping[str, Any]) -> datetime | None:
+    """The resume-after annotation: where a job moved from another scheduler goes on from."""
+    annotations = body["metadata"].get("annotations") or {}
+    return parse_instant(annotations.get(names.RESUME_AFTER_ANNOTATION))
 
 
 class Intake:
@@ -127,7 +134,12 @@ class Intake:
         else:
             assert job is not None
             state.job = job
-            self._plan(state, now, status, resume=_resume_point(body) if previous is None else None)
+            # A job resumed (or changed) before it ever fired here goes on from its hand-over point,
+            # so a cut-over from another scheduler neither repeats its last instant nor skips one.
+            resume = _resume_point(body) if previous is None else None
+            if previous is not None and state.facts.last_schedule_time is None:
+                resume = _handed_over(body)
+            self._plan(state, now, status, resume=resume)
             self._lifecycle.definitions.register_soon(state)
         self._maybe_run_now(state, run_now)
 
