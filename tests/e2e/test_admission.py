@@ -26,7 +26,7 @@ from ecs_scheduler.model.tenancy import TenantPolicy
 from tests.e2e.awsproxy import AwsProxy
 from tests.e2e.certs import serving_certificate
 from tests.e2e.conftest import StartOperator
-from tests.e2e.harness import KubeCluster, Operator, free_port, wait_for
+from tests.e2e.harness import ACCOUNT, REGION, KubeCluster, Operator, free_port, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -150,16 +150,9 @@ def offline_messages(specs: dict[str, dict[str, Any]], namespace: str, policy: P
                  for name, spec in specs.items()]  # fmt: skip
     manifest = policy.parent / f"{namespace}-jobs.yaml"
     manifest.write_text("---\n".join(json.dumps(d) + "\n" for d in documents))
-    command = [
-        sys.executable,
-        "-m",
-        "ecs_scheduler",
-        "validate",
-        "-f",
-        str(manifest),
-        "--tenant-policy",
-        str(policy),
-    ]
+    # The operator's own settings, as a CI job would pass them: its region, its account (moto's), its policy.
+    command = [sys.executable, "-m", "ecs_scheduler", "validate", "-f", str(manifest), "--tenant-policy", str(policy),
+               "--region", REGION, "--account-id", ACCOUNT]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     messages = {}
     for line in result.stdout.splitlines():
@@ -303,3 +296,43 @@ def test_the_charts_webhook_objects_are_accepted_by_the_api_server(
             admission_api.create_validating_webhook_configuration(document, dry_run="All")
     names = [c.metadata.name for c in admission_api.list_validating_webhook_configuration().items]
     assert not any(name.startswith("ops-") for name in names), "a dry run stores nothing"
+
+
+def _admission_review(manifest: dict[str, Any]) -> bytes:
+    meta = manifest["metadata"]
+    return json.dumps({
+        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "request": {"uid": meta["name"], "kind": {"group": "ecs-scheduler.dev", "version": "v1alpha1",
+                                                    "kind": "ScheduledEcsJob"},
+                    "resource": {"group": "ecs-scheduler.dev", "version": "v1alpha1", "resource": "scheduledecsjobs"},
+                    "name": meta["name"], "namespace": meta["namespace"], "operation": "CREATE",
+                    "userInfo": {"username": "e2e"}, "object": manifest, "oldObject": None, "dryRun": False},
+    }).encode()  # fmt: skip
+
+
+def test_validate_and_the_webhook_agree_on_every_hostile_spec(
+    own_namespace: str,
+    webhook_operator: tuple[Operator, int],
+    serving: tuple[bytes, Path, Path],
+    workdir: Path,
+) -> None:
+    """The hostile corpus (hundreds of good and bad specs) through `ecs-scheduler validate` and
+    through the running webhook's HTTPS endpoint: the same verdict and the same words for each."""
+    from tests.hostile import CASES
+
+    namespace, (_, port), ca_pem = own_namespace, webhook_operator, serving[0]
+    specs = {f"case-{index}": case.spec() for index, case in enumerate(CASES)}
+    offline = offline_messages(specs, namespace, workdir / f"{namespace}-tenants.yaml")
+    context = ssl.create_default_context(cadata=ca_pem.decode())
+    refused = 0
+    for name, spec in specs.items():
+        manifest = {"apiVersion": "ecs-scheduler.dev/v1alpha1", "kind": "ScheduledEcsJob",
+                    "metadata": {"name": name, "namespace": namespace}, "spec": spec}  # fmt: skip
+        request = urllib.request.Request(f"https://127.0.0.1:{port}{WEBHOOK_PATH}", data=_admission_review(manifest),
+                                         headers={"Content-Type": "application/json"}, method="POST")  # fmt: skip
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+            answer = json.load(response)["response"]
+        said = None if answer["allowed"] else answer["status"]["message"]
+        assert said == offline.get(name), (name, spec)
+        refused += said is not None
+    assert len(specs) >= 40 and 0 < refused < len(specs)
