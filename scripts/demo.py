@@ -1,7 +1,9 @@
 """`make demo`: the operator doing its job on this machine, with nothing but Python.
 
 Starts a moto server (AWS), an API server (as the e2e tests do), the operator, applies every
-manifest in examples/, then shows one live table of the jobs and the ECS tasks they launched, redrawn in place.
+manifest in examples/, imports two jobs from a stand-in of the classic ECS Scheduler's REST API
+(`ecs-scheduler import`), then shows one live table of the jobs and the ECS tasks they launched,
+redrawn in place.
 Stops and cleans up on Ctrl-C (or after --duration seconds).
 """
 
@@ -24,7 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "operator"))
 
+from tests.classic_standin import create, rest_api  # noqa: E402
 from tests.e2e.harness import KubeCluster, MotoServer, Operator  # noqa: E402
+
+from ecs_scheduler.core.verdict import Judge  # noqa: E402
+from ecs_scheduler.tools import classic_sources, import_command  # noqa: E402
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 NAMESPACE = "default"
@@ -44,6 +50,31 @@ def tasks_by_job(moto: MotoServer, cluster: str) -> Counter[str]:
             if job:
                 counts[job] += 1
     return counts
+
+
+CLASSIC_JOBS = [  # as a classic ECS Scheduler holds them: `?` resolved when they were created
+    {"taskDefinition": "sleeper-task", "id": "Legacy_Sleeper", "schedule": "? */2"},
+    {"taskDefinition": "sleeper-task", "id": "legacy-hourly-report", "schedule": "0 0 * mon-fri",
+     "timezone": "europe/berlin", "taskCount": 2},
+]  # fmt: skip
+
+
+def import_classic_jobs(kube: KubeCluster, console: Console) -> None:
+    """`ecs-scheduler import --from URL`, as a migration would start, and the manifests applied."""
+    import random
+
+    jobs = [create(job, random.Random(1)) for job in CLASSIC_JOBS]
+    with rest_api(jobs) as url:
+        console.print(f"ecs-scheduler import --from {url} (a stand-in of the classic ECS Scheduler):")
+        results = import_command.import_jobs(classic_sources.from_rest(url), judge=Judge(), now=datetime.now(UTC),
+                                             namespace=NAMESPACE, suspended=None)  # fmt: skip
+    console.print(import_command.report(results), end="", markup=False)
+    for result in results:
+        if result.manifest is not None:
+            metadata = result.manifest["metadata"]
+            kube.apply_job(
+                NAMESPACE, metadata["name"], result.manifest["spec"], annotations=metadata["annotations"]
+            )
 
 
 def _age(instant: str | None, now: datetime) -> str:
@@ -133,6 +164,7 @@ def main() -> int:
             body = yaml.safe_load(manifest.read_text())
             kube.apply_job(NAMESPACE, body["metadata"]["name"], body["spec"])
             console.print(f"applied {manifest.relative_to(ROOT)}")
+        import_classic_jobs(kube, console)
         console.print(f"API server: {kube.kind} at {kube.url}; KUBECONFIG={kube.kubeconfig}")
         console.print("Ctrl-C stops everything and cleans up.\n")
         started = time.monotonic()

@@ -24,5 +24,8 @@ def test_demo_applies_every_example_and_shows_launches() -> None:
     sleeper = next(line for line in result.stdout.splitlines() if line.strip().startswith("sleeper-task "))
     assert "True/Scheduled" in sleeper
     assert int(re.split(r"\s+", sleeper.strip())[-1]) >= 1, sleeper
+    assert "imported 2 of 2 classic job(s)" in result.stdout
+    legacy = next(line for line in result.stdout.splitlines() if line.strip().startswith("legacy-sleeper "))
+    assert "True/Scheduled" in legacy, legacy
     assert "CloudEvents received on ecs-scheduler-runs:" in result.stdout
     assert "cleaned up." in result.stdout
