@@ -336,3 +336,33 @@ def test_validate_and_the_webhook_agree_on_every_hostile_spec(
         assert said == offline.get(name), (name, spec)
         refused += said is not None
     assert len(specs) >= 40 and 0 < refused < len(specs)
+
+
+def test_the_standby_replica_serves_the_webhook_too(
+    kube: KubeCluster, own_namespace: str, start_operator: StartOperator, serving: tuple[bytes, Path, Path]
+) -> None:
+    """With leader election only the leader schedules, but every replica answers the API server
+    (the Service sends calls to any ready pod), with the same verdict."""
+    ca_pem, cert, key = serving
+    ports = {}
+    for identity in ("replica-a", "replica-b"):
+        ports[identity] = free_port()
+        start_operator("--leader-election", f"{own_namespace}/ecs-scheduler", "--identity", identity,
+                       "--admission-port", str(ports[identity]), "--admission-address", "127.0.0.1",
+                       "--admission-cert-file", str(cert), "--admission-key-file", str(key))  # fmt: skip
+    leader = wait_for(lambda: kube.lease(own_namespace, "ecs-scheduler")["spec"].get("holderIdentity"), timeout=30,
+                      what="a leader")  # fmt: skip
+    (standby,) = [identity for identity in ports if identity != leader]
+    wait_for(lambda: webhook_ready(ports[standby], ca_pem), timeout=30, what="the standby's webhook")
+    context = ssl.create_default_context(cadata=ca_pem.decode())
+    for spec, allowed in ((GOOD, True), ({**GOOD, "timeZone": "Europe/Berlim"}, False)):
+        manifest = {"apiVersion": "ecs-scheduler.dev/v1alpha1", "kind": "ScheduledEcsJob",
+                    "metadata": {"name": "job", "namespace": own_namespace}, "spec": spec}  # fmt: skip
+        request = urllib.request.Request(f"https://127.0.0.1:{ports[standby]}{WEBHOOK_PATH}",
+                                         data=_admission_review(manifest),
+                                         headers={"Content-Type": "application/json"}, method="POST")  # fmt: skip
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+            answer = json.load(response)["response"]
+        assert answer["allowed"] is allowed
+        if not allowed:
+            assert answer["status"]["message"].startswith("spec.timeZone: unknown time zone 'Europe/Berlim'")

@@ -87,8 +87,9 @@ def check(documents: Iterable[Document], judge: Judge, *, namespace: str, now: d
     return findings
 
 
-def report(findings: Findings, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def report(findings: Findings, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Print the findings; the exit code: 1 when anything is wrong."""
+    out, err = out or sys.stdout, err or sys.stderr
     for line in findings.errors:
         print(line, file=out)
     print(findings.summary(), file=err)
