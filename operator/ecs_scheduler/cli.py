@@ -553,10 +553,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"--assume-role-duration must be {MIN_ROLE_DURATION}-{MAX_ROLE_DURATION} seconds: botocore "
                 "refreshes a session 15 minutes before it ends, so a shorter one would be refreshed on every call"
             )
-        if args.admission_port and not (args.admission_cert_file and args.admission_key_file):
-            parser.error(
-                "--admission-port needs --admission-cert-file and --admission-key-file (the API server calls it over HTTPS)"
-            )
+        if args.admission_port:
+            files = (args.admission_cert_file, args.admission_key_file)
+            if not all(files):
+                parser.error(
+                    "--admission-port needs --admission-cert-file and --admission-key-file (the API server calls it over HTTPS)"
+                )
+            if absent := [f for f in files if not Path(f).is_file()]:
+                parser.error(f"the admission webhook's certificate or key is not there: {', '.join(absent)}")
     if args.command == "crd":
         sys.stdout.write(crd_yaml(args.kind))
         return 0

@@ -89,7 +89,9 @@ def fired_since(aws: AwsProxy, jobs: list[str], since: float) -> bool:
 
 def run_mode(mode: Mode, workdir: Path, aws: AwsProxy) -> Outcome:
     # Event counts written every 2 s, so that patching Events is exercised (and judged) too.
-    values = {"watchNamespaces": mode.watch, "leaderElection": LEASE, "operator": {"eventSeriesRefresh": 2}}
+    # The admission webhook needs no RBAC and its own certificate files: test_admission.py covers it.
+    values = {"watchNamespaces": mode.watch, "leaderElection": LEASE, "operator": {"eventSeriesRefresh": 2},
+              "admission": {"enabled": False}}  # fmt: skip
     rendered = objects(values)
     kube = KubeCluster(workdir / mode.name, record=True)
     operators: list[Operator] = []
